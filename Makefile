@@ -1,0 +1,67 @@
+# crossmodal: every command sets up what it needs (a local .venv) on a fresh machine.
+#   make results  - regenerate every results table (papers/) and the docs site, default CPU scale, embedded data
+#   make test     - the whole test suite: repo checks, every notebook, docs build + browser check
+#   make bench    - benchmarks -> outputs/bench/<name>.json
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export CROSSMODAL_TRACKING ?= disabled
+export MPLBACKEND ?= Agg
+export PYTHONWARNINGS ?= ignore::DeprecationWarning
+
+.PHONY: help venv test test-notebooks test-slow results experiments publish docs docs-check bench chromium clean
+
+help:
+	@sed -n '1,5p' Makefile
+
+venv: $(STAMP)
+$(STAMP): setup.py settings.ini
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip wheel
+	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (crossmodal)" >/dev/null
+	touch $(STAMP)
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { echo "installing chromium for the site check"; \
+	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null) \
+	  || { echo "could not install chromium: run 'sudo apt-get install chromium'"; exit 1; }; }
+
+# ---- tests -------------------------------------------------------------------------------------------
+test: venv
+	$(PY) tools/check_repo.py
+	$(PY) tools/run_notebooks.py
+	$(MAKE) --no-print-directory docs-check
+
+test-slow: venv
+	$(PY) tools/run_notebooks.py --flags "slow"
+
+# ---- results -----------------------------------------------------------------------------------------
+experiments: venv
+	$(PY) tools/run_experiment.py --all
+
+publish: venv
+	$(PY) -m crossmodal.results
+
+results: experiments publish
+	$(PY) tools/run_notebooks.py --skip '^([1-9]0_|09_demo)'
+	$(MAKE) --no-print-directory docs
+	@echo "tables: papers/*/   site: _build/site/index.html"
+
+# ---- docs --------------------------------------------------------------------------------------------
+docs: venv
+	$(PY) tools/build_docs.py
+
+docs-check: docs chromium
+	$(PY) tools/check_site.py
+
+# ---- benchmarks --------------------------------------------------------------------------------------
+bench: venv
+	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b; done
+
+clean:
+	rm -rf _build _proc _docs

@@ -1,0 +1,85 @@
+#!/usr/bin/env python
+"""Run a parameterized experiment notebook with papermill and file it under its run.
+
+    python tools/run_experiment.py nbs/09_demo_experiment.ipynb -p seeds "[0, 1, 2]" -p epochs 3
+    python tools/run_experiment.py --all            # every notebook in nbs/ with a `parameters` cell
+
+Values after `-p NAME` are read with yaml.safe_load ("3" -> 3, "[0, 1]" -> list, "null" -> None).
+The runner picks the run id, passes it as the `run_id` parameter, and after the run moves the executed
+notebook to `outputs/<system>/<run_id>/notebook.ipynb` (the experiment decides `<system>` through
+`crossmodal.core.start_run`). A copy goes to `_build/executed/` for the docs site.
+"""
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def has_parameters_cell(path: Path) -> bool:
+    nb = nbformat.read(path, as_version=4)
+    return any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells)
+
+
+def run(notebook: Path, params: dict, out_root: Path, executed_dir: Path) -> Path:
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    digest = hashlib.sha1(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    run_id = params.pop("run_id", None) or f"{stamp}-{digest}"
+    staging = out_root / "_papermill" / f"{notebook.stem}-{run_id}.ipynb"
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    env_nb = os.environ.get("CROSSMODAL_NOTEBOOK")
+    os.environ["CROSSMODAL_NOTEBOOK"] = notebook.name
+    t0 = time.time()
+    try:
+        pm.execute_notebook(str(notebook), str(staging), parameters={**params, "run_id": run_id},
+                            cwd=str(ROOT), progress_bar=False, log_output=False)
+    finally:
+        if env_nb is None:
+            os.environ.pop("CROSSMODAL_NOTEBOOK", None)
+    runs = [p for p in out_root.glob(f"*/{run_id}") if p.is_dir() and p.parent.name != "_papermill"]
+    if len(runs) != 1:
+        raise SystemExit(f"{notebook}: expected the notebook to open exactly one run with id {run_id} "
+                         f"(crossmodal.core.start_run(..., run_id=run_id)); found {runs}")
+    target = runs[0] / "notebook.ipynb"
+    shutil.move(str(staging), target)
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(target, executed_dir / notebook.name)
+    print(f"{notebook.name}: {time.time() - t0:.0f} s -> {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}")
+    return target
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("notebooks", nargs="*", type=Path)
+    ap.add_argument("--all", action="store_true", help="run every nbs/*.ipynb that has a `parameters` cell")
+    ap.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    ap.add_argument("--executed", type=Path, default=ROOT / "_build" / "executed")
+    args = ap.parse_args()
+    notebooks = list(args.notebooks)
+    if args.all:
+        notebooks += [p for p in sorted((ROOT / "nbs").glob("*.ipynb")) if has_parameters_cell(p)]
+    if not notebooks:
+        ap.error("name a notebook or pass --all")
+    params = {k: yaml.safe_load(v) for k, v in args.parameter}
+    out_root = Path(os.environ.get("CROSSMODAL_OUTPUTS", ROOT / "outputs"))
+    for nb in notebooks:
+        if not nb.exists():
+            raise SystemExit(f"{nb}: notebook not found")
+        if not has_parameters_cell(nb):
+            raise SystemExit(f"{nb}: no cell tagged 'parameters': not an experiment notebook")
+        run(nb.resolve(), dict(params), out_root, args.executed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
