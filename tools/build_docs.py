@@ -3,14 +3,17 @@
 
 Input:
   * a folder of EXECUTED notebooks (default `_build/executed/`): the same file names as `nbs/*.ipynb`,
-    with outputs (papermill). Any subset works; notebooks missing from it are listed, not fatal
-    (unless `--require-all`).
+    with outputs (tools/run_notebooks.py or papermill). Any subset works; notebooks missing from it
+    are listed, not fatal (unless `--require-all`). Each page is the `nbs/` notebook of the same name
+    (cells, directives, markdown) with the outputs of its executed copy, matched by cell id/code, since
+    executed copies may have lost their directive lines; `--no-merge` renders the copies as they are.
   * `papers/<system>/` tables (`*.md`, `*.csv`, images) -> one "Results" page, rendered as the files say.
   * the home page: `index.ipynb` from the executed folder, else `README.md`, else a generated stub.
 
 Steps: stage everything into `_build/docs_src/` (mapping nbdev directives to myst-nb cell tags and
-cleaning show_doc output), write the toctrees, then `sphinx-build -b html -W --keep-going` with
-`docs/conf.py` into `_build/site/`.
+cleaning show_doc output), write the toctrees, then `sphinx-build -b html -W` with `docs/conf.py`
+into `_build/site/` (every warning is reported, then the build fails; `--no-strict` keeps warnings
+as warnings). Then `python tools/check_site.py` checks the site in headless Chromium.
 
     python tools/build_docs.py                       # _build/executed -> _build/site
     python tools/build_docs.py --executed outputs/nbs --out _build/site --no-strict
@@ -25,7 +28,6 @@ import copy
 import csv
 import html
 import io
-import json
 import os
 import posixpath
 import re
@@ -45,13 +47,13 @@ REPO = Path(__file__).resolve().parents[1]
 # ----------------------------------------------------------------------------------------------------
 _DIRECTIVE_LINE = re.compile(r"^\s*#\s*\|\s*(.*?)\s*$")  # `#| hide`, `# | export`, `#|echo: false`
 _HIDE_LINE = re.compile(r"#\|\s*hide_line\s*$")
-_CELL_MAGIC = re.compile(r"^\s*%%\w+")
 _NBDEV_EXPORT_CALL = re.compile(r"\bnbdev_export\s*\(")
 _SHOW_DOC_CALL = re.compile(r"^show_doc\s*\(")
 _IMPORT_LINE = re.compile(r"^(from\s+\S+\s+import\s+.+|import\s+.+)$")
 _DEFAULT_EXP = re.compile(r"^\s*#\s*\|\s*default_exp\s+(\S+)", re.MULTILINE)
 
 REMOVE_CELL_DIRECTIVES = {"hide", "default_exp"}
+STAGING_MARKER = ".build_docs_staging"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
@@ -85,7 +87,6 @@ def _is_show_doc_cell(code: str) -> bool:
     stmts = [l.strip() for l in code.splitlines() if l.strip() and not l.strip().startswith("#")]
     if not stmts or not any(_SHOW_DOC_CALL.match(s) for s in stmts):
         return False
-    joined = "\n".join(stmts)
     # show_doc calls may span lines; accept when every line either starts a show_doc call, is an
     # import, or is a continuation inside an open parenthesis.
     depth = 0
@@ -93,7 +94,7 @@ def _is_show_doc_cell(code: str) -> bool:
         if depth == 0 and not (_SHOW_DOC_CALL.match(s) or _IMPORT_LINE.match(s)):
             return False
         depth += s.count("(") - s.count(")")
-    return bool(joined)
+    return True
 
 
 def _add_tag(cell, tag: str) -> None:
@@ -178,11 +179,16 @@ class LinkMapper:
         # anything under papers/ -> the Results page
         if self.papers is not None:
             try:
-                src.resolve().relative_to(self.papers.resolve())
-                if not is_image:
-                    return "results.md"
+                prel = src.resolve().relative_to(self.papers.resolve()).as_posix()
             except ValueError:
-                pass
+                prel = None
+            if prel is not None:
+                if src.is_file() and src.suffix.lower() != ".md":  # a table/figure: downloadable copy
+                    dest = self.staging / "papers" / prel
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(src, dest)
+                    return f"papers/{prel}"
+                return "results.md"
         if src.exists() and src.is_file():
             if is_image or src.suffix.lower() in IMAGE_EXTS:
                 rel = self._repo_rel(src) or src.name
@@ -249,6 +255,10 @@ def process_notebook(nb, fix_source_url) -> dict:
     "Map nbdev directives to myst-nb tags in place; return counters for the report."
     stats = collections.Counter()
     nb.metadata.pop("widgets", None)
+    # myst-nb picks the code lexer from these; cleaned notebooks may have neither
+    nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
+    if not nb.metadata.get("language_info", {}).get("name"):
+        nb.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
     # nbdev/Quarto front matter in a raw first cell: turn its title into the page heading
     if nb.cells and nb.cells[0].cell_type == "raw" and nb.cells[0].source.lstrip().startswith("---"):
         fm = nb.cells.pop(0).source
@@ -303,10 +313,77 @@ def process_notebook(nb, fix_source_url) -> dict:
                 data["text/markdown"] = clean_show_doc_markdown(md, fix_source_url)
         if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
             stats["errors"] += 1
-        if cell.get("execution_count") is not None:
+        if cell.get("execution_count") is not None or cell.get("outputs"):
             stats["executed"] += 1
         stats["code"] += 1
     return stats
+
+
+def _norm_code(source: str) -> str:
+    code = parse_directives(source)[1]
+    return "\n".join(l.rstrip() for l in code.strip().splitlines())
+
+
+def merge_outputs(src_nb, ex_nb) -> tuple[object, dict]:
+    """The source notebook (`nbs/`, the single source of truth: directives, markdown, front matter)
+    with the outputs of its executed copy. Executed copies may have lost directive lines and had their
+    title cell rewritten to front matter by nbdev's processors (tools/run_notebooks.py), so code
+    cells are matched by cell id, else by code; a code cell with no executed twin keeps no output.
+    Cells only the executed copy has (papermill's `injected-parameters`) are kept in place."""
+    nb = copy.deepcopy(src_nb)
+    ex_code = [c for c in ex_nb.cells if c.cell_type == "code"]
+    by_id = {c.get("id"): c for c in ex_code if c.get("id")}
+    by_code = collections.defaultdict(collections.deque)
+    for c in ex_code:
+        by_code[_norm_code(c.source)].append(c)
+    used: set[int] = set()
+    stats = collections.Counter()
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        key = _norm_code(cell.source)
+        same_id = by_id.get(cell.get("id"))
+        if same_id is not None and (id(same_id) in used or same_id.metadata.get("tags") and
+                                    "injected-parameters" in same_id.metadata.get("tags", [])):
+            same_id = None
+        match = same_id if same_id is not None and _norm_code(same_id.source) == key else None
+        while match is None and by_code[key]:
+            cand = by_code[key].popleft()
+            if id(cand) not in used:
+                match = cand
+        if match is None and same_id is not None:
+            # edited since it was executed: show the code that produced the outputs, keep the directives
+            dirs = "".join(l for l in cell.source.splitlines(keepends=True) if _DIRECTIVE_LINE.match(l))
+            cell.source = dirs + parse_directives(same_id.source)[1]
+            match = same_id
+            stats["stale"] += 1
+        if match is None:
+            cell["outputs"], cell["execution_count"] = [], None
+            if key:
+                stats["unmatched"] += 1
+            continue
+        used.add(id(match))
+        cell["outputs"] = copy.deepcopy(match.get("outputs", []))
+        cell["execution_count"] = match.get("execution_count")
+        if "papermill" in match.get("metadata", {}):
+            cell.metadata["papermill"] = match.metadata["papermill"]
+    # papermill's injected parameters: right after the `parameters` cell (else first code cell)
+    for c in ex_code:
+        if id(c) in used or "injected-parameters" not in c.get("metadata", {}).get("tags", []):
+            continue
+        idx = next((i for i, x in enumerate(nb.cells)
+                    if "parameters" in x.get("metadata", {}).get("tags", [])), None)
+        if idx is None:
+            idx = next((i - 1 for i, x in enumerate(nb.cells) if x.cell_type == "code"), len(nb.cells) - 1)
+        nb.cells.insert(idx + 1, copy.deepcopy(c))
+        used.add(id(c))
+    meta = dict(src_nb.metadata)
+    for k in ("kernelspec", "language_info", "papermill"):
+        if k in ex_nb.metadata:
+            meta[k] = ex_nb.metadata[k]
+    meta.pop("widgets", None)
+    nb.metadata = nbformat.from_dict(meta)
+    return nb, stats
 
 
 def _has_h1(nb) -> bool:
@@ -370,9 +447,9 @@ def _demote_headings(md: str, by: int) -> str:
     return "".join(out)
 
 
-def csv_to_html(path: Path) -> str:
+def csv_to_html(path: Path, delimiter: str = ",") -> str:
     text = path.read_text(encoding="utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
         return "<p><em>(empty file)</em></p>"
@@ -391,7 +468,13 @@ def csv_to_html(path: Path) -> str:
     return "\n".join(parts)
 
 
+TABLE_EXTS = {".csv", ".tsv"}
+
+
 def build_results_page(papers: Path | None, staging: Path, mapper: LinkMapper, log) -> str:
+    """One page, one section per `papers/<system>/`: each table file rendered as it is (Markdown as
+    Markdown, CSV/TSV as an HTML table with every column, provenance included), twins of the same name
+    (`main.md` + `main.csv` + `main.tex`) rendered once with the others as downloads."""
     lines = ["# Results", "", RESULTS_NOTE, ""]
     systems = sorted(p for p in papers.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))) \
         if papers and papers.is_dir() else []
@@ -407,51 +490,49 @@ def build_results_page(papers: Path | None, staging: Path, mapper: LinkMapper, l
         if not files:
             lines += ["*No files yet.*", ""]
             continue
-        md_stems = {f.with_suffix("") for f in files if f.suffix.lower() == ".md"}
-        # README first, then reference (published) tables, then the rest
-        def order(f: Path):
-            n = f.name.lower()
-            return (0 if n == "readme.md" else 1 if n.startswith("reference") else 2, f.as_posix())
-        for f in sorted(files, key=order):
-            rel = f.relative_to(papers).as_posix()
-            ext = f.suffix.lower()
-            published = f.name.lower().startswith("reference")
+        groups: dict[Path, list[Path]] = collections.defaultdict(list)
+        for f in files:
+            groups[f.with_suffix("")].append(f)
+
+        def order(stem: Path):
+            n = stem.name.lower()
+            return (0 if n == "readme" else 1 if n.startswith("reference") else 2, stem.as_posix())
+
+        for stem in sorted(groups, key=order):
+            members = groups[stem]
+            by_ext = {f.suffix.lower(): f for f in members}
+            primary = by_ext.get(".md") or next((by_ext[e] for e in (".csv", ".tsv") if e in by_ext), None) \
+                or next((f for f in members if f.suffix.lower() in IMAGE_EXTS), None)
+            published = stem.name.lower().startswith("reference")
             label = " (published numbers)" if published else ""
-            dest = staging / "papers" / rel
-            if ext in (".csv", ".tsv", ".json", ".txt") or ext in IMAGE_EXTS:
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(f, dest)
+            downloads = []
+            for f in members:
+                rel = f.relative_to(papers).as_posix()
+                if f.suffix.lower() != ".md":
+                    dest = staging / "papers" / rel
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(f, dest)
+                    downloads.append(f"{{download}}`{f.name} <papers/{rel}>`")
+            if primary is None:
+                lines += [f"### `{stem.name}`", "", "Files: " + ", ".join(downloads), ""]
+                continue
+            rel = primary.relative_to(papers).as_posix()
+            ext = primary.suffix.lower()
             if ext == ".md":
-                body = f.read_text(encoding="utf-8")
-                if f.name.lower() != "readme.md":
-                    lines += [f"### `{f.name}`{label}", ""]
-                lines += [_demote_headings(mapper.rewrite(body, f.parent, f"papers/{rel}"), 3), ""]
-            elif ext in (".csv", ".tsv"):
-                if f.with_suffix("") in md_stems:  # same table already rendered from its .md twin
-                    lines += [f"<p class=\"crossmodal-results-source\">Also as CSV: "
-                              f"<a href=\"papers/{html.escape(rel)}\">{html.escape(f.name)}</a></p>", ""]
-                    continue
-                lines += [f"### `{f.name}`{label}", ""]
+                body = primary.read_text(encoding="utf-8")
+                if stem.name.lower() != "readme":
+                    lines += [f"### `{primary.name}`{label}", ""]
+                lines += [_demote_headings(mapper.rewrite(body, primary.parent, f"papers/{rel}"), 3), ""]
+            elif ext in TABLE_EXTS:
+                lines += [f"### `{primary.name}`{label}", ""]
                 if published:
                     lines += ["Published numbers as reported in the papers (see the source column); "
                               "not produced by this repository.", ""]
-                if ext == ".tsv":
-                    txt = f.read_text(encoding="utf-8").replace("\t", ",")
-                    tmp = staging / "_tsv.csv"
-                    tmp.write_text(txt, encoding="utf-8")
-                    table = csv_to_html(tmp)
-                    tmp.unlink()
-                else:
-                    table = csv_to_html(f)
-                lines += ["```{raw} html", table, "```", "",
-                          f"<p class=\"crossmodal-results-source\">File: "
-                          f"<a href=\"papers/{html.escape(rel)}\">papers/{html.escape(rel)}</a></p>", ""]
-            elif ext in IMAGE_EXTS:
-                lines += [f"### `{f.name}`", "", f"![{f.name}](papers/{rel})", ""]
-            elif ext in (".json", ".txt"):
-                lines += [f"- [`{f.name}`](papers/{rel})", ""]
-            else:
-                log(f"  note: papers/{rel}: not rendered (unknown kind)")
+                lines += ["```{raw} html", csv_to_html(primary, "\t" if ext == ".tsv" else ","), "```", ""]
+            else:  # a figure
+                lines += [f"### `{primary.name}`", "", f"![{primary.name}](papers/{rel})", ""]
+            if downloads:
+                lines += ["Files: " + ", ".join(downloads), ""]
     return "\n".join(lines) + "\n"
 
 
@@ -487,9 +568,10 @@ def series_caption(digit: str, docs: list[tuple[str, object]], overrides: dict[s
     return f"{SYSTEM_TITLES.get(name.lower(), name)} ({digit}x)"
 
 
-def toctree_block(caption: str, entries: list[str]) -> str:
+def toctree_block(caption: str | None, entries: list[str]) -> str:
     body = "\n".join(entries)
-    return f"```{{toctree}}\n:caption: {caption}\n:hidden:\n:maxdepth: 2\n\n{body}\n```\n"
+    cap = f":caption: {caption}\n" if caption else ""
+    return f"```{{toctree}}\n{cap}:hidden:\n:maxdepth: 2\n\n{body}\n```\n"
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -506,12 +588,13 @@ def natural_key(stem: str):
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--executed", type=Path, default=REPO / "_build/executed",
                     help="folder of executed notebooks (default: _build/executed)")
     ap.add_argument("--nbs", type=Path, default=REPO / "nbs",
-                    help="source notebooks, only to report which were not built (default: nbs)")
+                    help="source notebooks (default: nbs): their cells, directives and markdown are rendered "
+                         "with the outputs of the executed copy of the same name; also lists what was not built")
     ap.add_argument("--papers", type=Path, default=REPO / "papers", help="results tables (default: papers)")
     ap.add_argument("--readme", type=Path, default=REPO / "README.md",
                     help="home page when the executed folder has no index.ipynb (default: README.md)")
@@ -525,6 +608,9 @@ def main(argv=None) -> int:
     ap.add_argument("--series-title", action="append", default=[], metavar="D=TITLE",
                     help="sidebar caption for series D (e.g. 2='Poly-PCME'); repeatable")
     ap.add_argument("-j", "--jobs", default="1", help="sphinx-build -j (default 1; 'auto' uses all cores)")
+    ap.add_argument("--no-merge", dest="merge", action="store_false",
+                    help="render the executed copies as they are, without taking the cells (directives, "
+                         "markdown) from the --nbs notebook of the same name")
     ap.add_argument("--stage-only", action="store_true", help="stage the sources, do not run Sphinx")
     args = ap.parse_args(argv)
 
@@ -550,9 +636,18 @@ def main(argv=None) -> int:
     missing = [s for s in expected if s not in {p.stem for p in nb_paths}]
 
     staging = args.src.resolve()
+    out = args.out.resolve()
+    # both folders are wiped: refuse ones that hold something other than an earlier build
+    for folder, marker in ((staging, STAGING_MARKER), (out, ".buildinfo")):
+        inside_build = (REPO / "_build").resolve() in folder.parents
+        if folder.exists() and any(folder.iterdir()) and not (folder / marker).exists() and not inside_build:
+            log(f"build_docs: error: {folder} exists and is not an earlier build (no {marker}); "
+                f"not wiping it")
+            return 2
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
+    (staging / STAGING_MARKER).write_text("staging folder of tools/build_docs.py; wiped on every build\n")
 
     # read + process notebooks
     notebooks: dict[str, object] = {}
@@ -563,9 +658,20 @@ def main(argv=None) -> int:
         except Exception as e:  # noqa: BLE001
             problems.append(f"{p}: not a readable notebook ({e})")
             continue
+        src_path = args.nbs / p.name
+        if args.merge and src_path.is_file() and src_path.resolve() != p.resolve():
+            try:
+                nb, mstats = merge_outputs(nbformat.read(src_path, as_version=4), nb)
+            except Exception as e:  # noqa: BLE001
+                problems.append(f"{src_path}: not a readable notebook ({e})")
+                continue
+            if mstats["unmatched"] or mstats["stale"]:
+                log(f"build_docs: warning: {p.name}: the executed copy is older than {src_path}: "
+                    f"{mstats['stale']} code cell(s) shown as executed, {mstats['unmatched']} without output; "
+                    f"re-run the notebook")
         stats = process_notebook(nb, fix_source_url)
         if stats["code"] and not stats["executed"]:
-            log(f"build_docs: warning: {p.name} has no executed cells (not executed?)")
+            log(f"build_docs: warning: {p.name}: no code cell has an output (not executed?)")
         if stats["errors"]:
             msg = f"{p.name}: {stats['errors']} cell(s) with an error output"
             (problems if args.require_all else []).append(msg)
@@ -655,7 +761,6 @@ def main(argv=None) -> int:
     if args.stage_only:
         return 0
 
-    out = args.out.resolve()
     if out.exists():
         shutil.rmtree(out)
     doctrees = staging.parent / (staging.name + "_doctrees")
@@ -664,7 +769,7 @@ def main(argv=None) -> int:
     cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-E", "-j", str(args.jobs),
            "-c", str(args.conf.resolve()), "-d", str(doctrees)]
     if args.strict:
-        cmd += ["-W", "--keep-going"]
+        cmd += ["-W"]  # Sphinx >= 8.1 always keeps going and reports every warning
     cmd += [str(staging), str(out)]
     log("build_docs: " + " ".join(cmd))
     env = dict(os.environ, PYTHONWARNINGS=os.environ.get("PYTHONWARNINGS", "ignore::DeprecationWarning"))

@@ -9,8 +9,9 @@ Serves the site on 127.0.0.1 (a free port, `http.server` in a thread) and
       host names but 127.0.0.1 unresolvable (the offline case), and fails on a blank page: no <h1>
       with the page title in the rendered article, or rendered article text much shorter than the
       HTML's. It also fails on files the browser asked the server for and did not get (404), on
-      requests a page makes to other hosts (the site must not need the network; only a CDN MathJax
-      is let through, with a warning), and on maths left untypeset when MathJax is bundled;
+      requests a page makes to other hosts (the site must not need the network; a CDN MathJax and
+      remote <img> such as README badges only warn), on maths left untypeset when MathJax is
+      bundled, and when the built-in search finds nothing for a word of a page title;
   (c) takes a screenshot of the home page into `_build/site_check/home.png` for humans.
 
     python tools/check_site.py                      # checks _build/site
@@ -36,6 +37,9 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -65,9 +69,12 @@ class PageParser(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.links: list[str] = []
+        self.images: list[str] = []  # <img src> values
         self.ids: set[str] = set()
         self.title = ""
-        self.h1: list[str] = []
+        self.h1: list[str] = []  # <h1> texts inside the article (else anywhere, for other themes)
+        self._h1_all: list[str] = []
+        self.article_found = self.main_found = False
         self._text = {"article": [], "main": []}
         self.math_spans = 0
         self.mjx = 0
@@ -88,6 +95,8 @@ class PageParser(HTMLParser):
                 if tag == "link" and rel in ("preconnect", "dns-prefetch", "canonical"):
                     continue
                 self.links.append(v)
+                if tag == "img" and k == "src":
+                    self.images.append(v)
             elif k == "srcset":
                 self.links += [p.strip().split()[0] for p in v.split(",") if p.strip()]
         classes = a.get("class", "").split()
@@ -100,15 +109,20 @@ class PageParser(HTMLParser):
         region = None
         if tag == "title":
             region = "title"
-        elif tag in ("script", "style", "template"):
-            region = "skip"
+        elif tag in ("script", "style", "template", "mjx-container") or (
+                "math" in classes and tag in ("span", "div")):
+            region = "skip"  # code, and maths (TeX source before MathJax, glyphs after)
         elif tag == "h1":
             region = "h1"
-            self.h1.append("")
+            self._h1_all.append("")
+            if self._open["article"]:
+                self.h1.append("")
         elif tag == "article" and "bd-article" in classes and not self._open["article"]:
             region = "article"
+            self.article_found = True
         elif tag == "main" and not self._open["main"]:
             region = "main"
+            self.main_found = True
         if region:
             self._open[region] += 1
         self._stack.append((tag, region))
@@ -128,20 +142,26 @@ class PageParser(HTMLParser):
             return
         if self._open["title"]:
             self.title += data
-        if self._open["h1"] and self.h1:
-            self.h1[-1] += data
+        if self._open["h1"] and self._h1_all:
+            self._h1_all[-1] += data
+            if self._open["article"] and self.h1:
+                self.h1[-1] += data
         for region in ("article", "main"):
             if self._open[region]:
                 self._text[region].append(data)
 
     @property
     def has_article(self) -> bool:
-        return bool(self._text["article"] or self._text["main"])
+        return self.article_found or self.main_found
+
+    @property
+    def headings(self) -> list[str]:
+        return self.h1 if self.article_found else self._h1_all
 
     @property
     def text(self) -> str:
         "Text of the theme's article (else of <main>), whitespace collapsed."
-        parts = self._text["article"] or self._text["main"]
+        parts = self._text["article"] if self.article_found else self._text["main"]
         return re.sub(r"\s+", " ", "".join(parts)).strip()
 
 
@@ -212,15 +232,45 @@ def resolve_local(site: Path, page_rel: str, target: str) -> tuple[Path | None, 
     return f, unquote(parts.fragment)
 
 
-def crawl(site: Path):
-    pages = sorted(p for p in site.rglob("*.html") if "_sources" not in p.parts)
+def http_status(base: str, path: str, timeout: float = 10) -> int:
+    req = urllib.request.Request(base + urllib.parse.quote(path, safe="/%:@&=+$,;~!*'()"), method="HEAD")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except (urllib.error.URLError, OSError):
+        return 0
+
+
+def crawl(site: Path, base: str):
+    """Every internal href/src/srcset of every page, and url() of every stylesheet, requested from the
+    server (HEAD); #fragments looked up among the ids of the target page."""
+    # pages of the site (the theme's Jinja fragments under _static/ are not pages)
+    pages = sorted(p for p in site.rglob("*.html")
+                   if not ({"_sources", "_static"} & set(p.relative_to(site).parts)))
     css = sorted(site.rglob("*.css"))
     parsed: dict[Path, PageParser] = {}
+    status: dict[str, int] = {}
 
     def get(p: Path) -> PageParser:
         if p not in parsed:
             parsed[p] = parse_html(p.read_text(encoding="utf-8", errors="replace"))
         return parsed[p]
+
+    def check(rel: str, t: str, anchors: bool) -> str | None:
+        "Why the link `t` on page `rel` is broken, or None."
+        f, frag = resolve_local(site, rel, t)
+        if f is None:
+            return "points outside the site"
+        url_path = "/" + f.relative_to(site).as_posix()
+        if url_path not in status:
+            status[url_path] = http_status(base, url_path)
+        if status[url_path] != 200:
+            return f"HTTP {status[url_path] or 'no answer'}"
+        if anchors and frag and f.suffix == ".html" and frag not in get(f).ids:
+            return f"no id '{frag}' on {f.relative_to(site).as_posix()}"
+        return None
 
     broken: list[tuple[str, str, str]] = []
     n_links = 0
@@ -228,18 +278,12 @@ def crawl(site: Path):
         rel = page.relative_to(site).as_posix()
         for target in get(page).links:
             t = target.strip()
-            if not t or is_external(t) or t.startswith("javascript:"):
+            if not t or is_external(t):
                 continue
             n_links += 1
-            f, frag = resolve_local(site, rel, t)
-            if f is None:
-                broken.append((rel, t, "points outside the site"))
-                continue
-            if not f.is_file():
-                broken.append((rel, t, "missing file"))
-                continue
-            if frag and f.suffix == ".html" and frag not in get(f).ids:
-                broken.append((rel, t, f"no id '{frag}' on {f.relative_to(site).as_posix()}"))
+            why = check(rel, t, anchors=True)
+            if why:
+                broken.append((rel, t, why))
     for sheet in css:
         rel = sheet.relative_to(site).as_posix()
         for target in _CSS_URL.findall(sheet.read_text(encoding="utf-8", errors="replace")):
@@ -247,9 +291,9 @@ def crawl(site: Path):
             if not t or is_external(t) or t.startswith("#"):
                 continue
             n_links += 1
-            f, _ = resolve_local(site, rel, t)
-            if f is None or not f.is_file():
-                broken.append((rel, t, "missing file"))
+            why = check(rel, t, anchors=False)
+            if why:
+                broken.append((rel, t, why))
     return pages, parsed, n_links, broken
 
 
@@ -324,23 +368,27 @@ def check_page(chromium, base, rel, static: PageParser, args, tmp: Path) -> dict
         res["problems"].append(f"Chromium exited {rc} with {len(dom)} bytes of DOM: {tail}")
         return res
     r = parse_html(dom)
-    want_title = static.h1[0].strip().rstrip("#").strip() if static.h1 else ""
+    res["loaded"] = True
+    want_title = static.headings[0].strip().rstrip("#").strip() if static.headings else ""
     if not r.has_article:
         res["problems"].append("blank page: no <article>/<main> in the rendered DOM")
-    if want_title and not any(want_title in h.replace("\xa0", " ") for h in r.h1):
+    if want_title and not any(want_title in h.replace("\xa0", " ") for h in r.headings):
         res["problems"].append(f"blank page: heading {want_title!r} missing from the rendered DOM")
     if static.title.strip() and static.title.strip() != r.title.strip():
         res["problems"].append(f"title changed: {static.title.strip()!r} -> {r.title.strip()!r}")
     # blank: less than min_text characters (or all of them when the page is shorter), or under half
     # of what the HTML itself holds
-    need = max(min(args.min_text, len(static.text)), len(static.text) // 2, 1)
+    need = max(min(args.min_text, int(0.8 * len(static.text))), len(static.text) // 2, 1)
     if len(r.text) < need:
         res["problems"].append(f"blank page: rendered article text has {len(r.text)} characters "
                                f"(HTML has {len(static.text)}; need >= {need})")
     ext = external_requests(netlog, base)
+    images = set(static.images)
     for u in ext:
         if any(c in u for c in MATHJAX_CDN):
             res["warnings"].append(f"loads MathJax from a CDN ({u}); offline, maths shows as TeX")
+        elif u in images:  # e.g. a README badge: a broken image offline, the page still works
+            res["warnings"].append(f"shows a remote image (broken offline): {u}")
         else:
             res["problems"].append(f"needs the network: requests {u}")
     local_mathjax = any("_static/mathjax/" in l for l in static.links)
@@ -350,8 +398,79 @@ def check_page(chromium, base, rel, static: PageParser, args, tmp: Path) -> dict
     return res
 
 
+def search_word(parsed: dict, site: Path, content: list[str]) -> str | None:
+    "A word of a notebook page's title, for the search check."
+    for rel in [r for r in content if r != "index.html"] + ["index.html"]:
+        p = parsed.get(site / rel)
+        title = p.headings[0] if p and p.headings else ""
+        words = sorted(re.findall(r"[A-Za-z]{5,}", title), key=len, reverse=True)
+        if words:
+            return words[0].lower()
+    return None
+
+
+def check_search(chromium, base, word: str, args) -> dict:
+    "The built-in search (search.html + searchindex.js) finds `word` offline."
+    flags = [f"--virtual-time-budget={max(args.budget_ms, 8000)}"] + ([] if args.allow_network else [OFFLINE_RULES])
+    t0 = time.time()
+    rc, dom, _ = run_chromium(chromium, [*flags, "--dump-dom", f"{base}/search.html?q={word}"], args.page_timeout)
+    res = {"page": f"search.html?q={word}", "problems": [], "warnings": [], "seconds": time.time() - t0}
+    hits = re.findall(r'<li class="kind-[a-z]+"><a href="([^"]+)"', dom)
+    if rc != 0 or not hits:
+        res["problems"].append(f"the search finds nothing for {word!r} (a word of a page title; Chromium exit {rc})")
+    res["text_chars"] = len(hits)
+    return res
+
+
+def browser_checks(chromium, base, site, content, parsed, args, t_start, failures, warnings) -> int:
+    "(b) every content page and the search in Chromium, (c) the home page screenshot; returns pages loaded."
+    n_loaded = 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="site-check-") as tmpd:
+        tmp = Path(tmpd)
+        deadline = t_start + args.max_seconds
+        pool = cf.ThreadPoolExecutor(max_workers=max(1, args.jobs))
+        try:
+            futs = {pool.submit(check_page, chromium, base, rel, parsed[site / rel], args, tmp): rel
+                    for rel in content}
+            word = search_word(parsed, site, content)
+            if word and (site / "search.html").is_file():
+                futs[pool.submit(check_search, chromium, base, word, args)] = "search"
+            for fut in cf.as_completed(futs, timeout=max(1.0, deadline - time.time())):
+                res = fut.result()
+                if futs[fut] != "search" and res.get("loaded"):
+                    n_loaded += 1
+                failures += [f"{res['page']}: {p}" for p in res["problems"]]
+                warnings += [f"{res['page']}: {w}" for w in res["warnings"]]
+                status = "FAIL" if res["problems"] else "ok"
+                unit = "results" if futs[fut] == "search" else "chars"
+                print(f"  {status:4} {res['page']} ({res.get('text_chars', 0)} {unit}"
+                      f"{', %d maths' % res['mjx'] if res.get('mjx') else ''}, {res['seconds']:.1f}s)",
+                      flush=True)
+        except cf.TimeoutError:
+            failures.append(f"time limit of {args.max_seconds:.0f}s reached; "
+                            f"{len(content) - n_loaded} page(s) not checked")
+            return n_loaded
+        finally:
+            # on the time limit, pages not started are dropped; running ones end by --page-timeout
+            pool.shutdown(wait=True, cancel_futures=True)
+        # (c) screenshot of the home page
+        shot = args.out.resolve() / "home.png"
+        if shot.exists():
+            shot.unlink()
+        flags = [f"--virtual-time-budget={args.budget_ms}", "--window-size=1280,1500", f"--screenshot={shot}"]
+        if not args.allow_network:
+            flags.append(OFFLINE_RULES)
+        rc, _, _ = run_chromium(chromium, [*flags, f"{base}/index.html"], args.page_timeout)
+        if rc != 0 or not shot.is_file() or shot.stat().st_size < 1000:
+            failures.append(f"screenshot of the home page failed (Chromium exit {rc})")
+        else:
+            print(f"site check: (c) screenshot {shot}")
+    return n_loaded
+
+
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--site", type=Path, default=REPO / "_build/site", help="built site (default _build/site)")
     ap.add_argument("--out", type=Path, default=REPO / "_build/site_check",
@@ -387,63 +506,29 @@ def main(argv=None) -> int:
 
     failures: list[str] = []
     warnings: list[str] = []
-
-    # (a) links
-    pages, parsed, n_links, broken = crawl(site)
-    for page, target, why in broken:
-        failures.append(f"broken link: {page} -> {target} ({why})")
-    print(f"site check: (a) {len(pages)} HTML pages, {n_links} internal links, {len(broken)} broken")
-
-    content = [p.relative_to(site).as_posix() for p in pages
-               if p.parent == site and p.name not in NOT_CONTENT]
-    content.sort(key=lambda r: (r != "index.html", r))
+    httpd, base = serve(site)
     n_loaded = 0
+    try:
+        # (a) links, through the server
+        pages, parsed, n_links, broken = crawl(site, base)
+        for page, target, why in broken:
+            failures.append(f"broken link: {page} -> {target} ({why})")
+        print(f"site check: (a) {len(pages)} HTML pages, {n_links} internal links, {len(broken)} broken",
+              flush=True)
+        content = [p.relative_to(site).as_posix() for p in pages
+                   if p.parent == site and p.name not in NOT_CONTENT]
+        content.sort(key=lambda r: (r != "index.html", r))
+        if chromium:
+            n_loaded = browser_checks(chromium, base, site, content, parsed, args, t_start, failures, warnings)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
     if chromium:
-        httpd, base = serve(site)
-        args.out.mkdir(parents=True, exist_ok=True)
-        try:
-            with tempfile.TemporaryDirectory(prefix="site-check-") as tmpd:
-                tmp = Path(tmpd)
-                # (b) every content page in the browser
-                deadline = t_start + args.max_seconds
-                with cf.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-                    futs = {pool.submit(check_page, chromium, base, rel, parsed[site / rel], args, tmp): rel
-                            for rel in content}
-                    for fut in cf.as_completed(futs, timeout=max(1.0, deadline - time.time())):
-                        res = fut.result()
-                        n_loaded += 1
-                        for p in res["problems"]:
-                            failures.append(f"{res['page']}: {p}")
-                        for w in res["warnings"]:
-                            warnings.append(f"{res['page']}: {w}")
-                        status = "FAIL" if res["problems"] else "ok"
-                        print(f"  {status:4} {res['page']} ({res.get('text_chars', 0)} chars"
-                              f"{', %d maths' % res['mjx'] if res.get('mjx') else ''}, {res['seconds']:.1f}s)",
-                              flush=True)
-                # (c) screenshot of the home page
-                shot = args.out.resolve() / "home.png"
-                if shot.exists():
-                    shot.unlink()
-                flags = [f"--virtual-time-budget={args.budget_ms}", "--window-size=1280,1500",
-                         f"--screenshot={shot}"]
-                if not args.allow_network:
-                    flags.append(OFFLINE_RULES)
-                rc, _, err = run_chromium(chromium, [*flags, f"{base}/index.html"], args.page_timeout)
-                if rc != 0 or not shot.is_file() or shot.stat().st_size < 1000:
-                    failures.append(f"screenshot of the home page failed (Chromium exit {rc})")
-                else:
-                    print(f"site check: (c) screenshot {shot}")
-        except cf.TimeoutError:
-            failures.append(f"time limit of {args.max_seconds:.0f}s reached; "
-                            f"{len(content) - n_loaded} page(s) not checked")
-        finally:
-            httpd.shutdown()
-            httpd.server_close()
         # files the browser asked for and did not get (e.g. a MathJax font or a lazily loaded script)
         seen = set()
-        for path, code, referer, _ in _Handler.log_records:
+        for path, code, referer, agent in _Handler.log_records:
             p = path.split("?", 1)[0]
-            if code >= 400 and p not in ("/favicon.ico",) and p not in seen:
+            if code >= 400 and "Chrom" in agent and p != "/favicon.ico" and p not in seen:
                 seen.add(p)
                 ref = urlsplit(referer).path.lstrip("/") or "?"
                 failures.append(f"runtime request failed: {ref} -> {p} (HTTP {code})")
