@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+KERNELSPEC = {"display_name": "python3", "language": "python", "name": "python3"}
 EXPERIMENT = re.compile(r"^(\d0_.+|09_demo_experiment)\.ipynb$")
 
 
