@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['WORD_BITS', 'DEFAULT_QUERY_CHUNK', 'BLOCK_DISTANCES', 'BACKENDS', 'n_words', 'sign_bits', 'pack_bits',
-           'pack_bits_torch', 'binarize', 'unpack_bits', 'faiss_bytes', 'hamming_distances', 'HammingIndex',
-           'hamming_topk']
+           'pack_bits_torch', 'binarize', 'unpack_bits', 'faiss_bytes', 'hamming_distances', 'default_backend',
+           'HammingIndex', 'hamming_topk']
 
 # %% ../../nbs/03_hashing.ipynb #e5003303
 import os
@@ -439,29 +439,143 @@ class _FaissHamming:
         return _keys_to_results(keys, k, self.n_db)
 
 
-BACKENDS = ("numpy", "torch", "faiss")
+try:  # the compiled CPU kernel; without numba the numpy path serves
+    import numba
+    from llvmlite import ir as _llvm_ir
+    from numba.extending import intrinsic as _intrinsic
+except ImportError:  # pragma: no cover
+    numba = None
+
+if numba is not None:
+    @_intrinsic
+    def _popcount_u64(typingctx, x):
+        "LLVM's ctpop on one uint64 (a single POPCNT instruction on x86-64)."
+        sig = numba.types.uint64(numba.types.uint64)
+
+        def codegen(context, builder, signature, args):
+            fn = builder.module.declare_intrinsic("llvm.ctpop", [_llvm_ir.IntType(64)])
+            return builder.call(fn, args)
+        return sig, codegen
+
+    @numba.njit(inline="always", cache=True)
+    def _heap_offer(heap, size, k, key):
+        "Offer `key` to a max-heap of the k smallest keys seen so far; returns the new size."
+        if size < k:
+            pos = size
+            heap[pos] = key
+            size += 1
+            while pos > 0:
+                parent = (pos - 1) >> 1
+                if heap[parent] >= heap[pos]:
+                    break
+                heap[parent], heap[pos] = heap[pos], heap[parent]
+                pos = parent
+        elif key < heap[0]:
+            heap[0] = key
+            pos = 0
+            while True:
+                left = 2 * pos + 1
+                top = pos
+                if left < k and heap[left] > heap[top]:
+                    top = left
+                if left + 1 < k and heap[left + 1] > heap[top]:
+                    top = left + 1
+                if top == pos:
+                    break
+                heap[top], heap[pos] = heap[pos], heap[top]
+                pos = top
+        return size
+
+    @numba.njit(parallel=True, cache=True)
+    def _numba_topk_keys(queries, database, k, query_block, n_shards):
+        """Keys d*N + j of the k nearest codes per query and database shard, `[Q, n_shards * k]` (empty slots hold
+        the sentinel). Tasks are (block of queries, shard of the database) pairs: a block shares each database row
+        while it is in L1; shards keep every thread busy when there are fewer query blocks than threads."""
+        n_q, n_w = queries.shape
+        n_db = database.shape[0]
+        out = np.full((n_q, n_shards * k), np.iinfo(np.int64).max, np.int64)
+        n_blocks = (n_q + query_block - 1) // query_block
+        shard_len = (n_db + n_shards - 1) // n_shards
+        for task in numba.prange(n_blocks * n_shards):
+            block, shard = task // n_shards, task % n_shards
+            q0 = block * query_block
+            q1 = min(n_q, q0 + query_block)
+            j0 = shard * shard_len
+            j1 = min(n_db, j0 + shard_len)
+            heaps = np.empty((q1 - q0, k), np.int64)
+            sizes = np.zeros(q1 - q0, np.int64)
+            for j in range(j0, j1):
+                row = database[j]
+                for b in range(q1 - q0):
+                    query = queries[q0 + b]
+                    d = np.uint64(0)
+                    for w in range(n_w):
+                        d += _popcount_u64(query[w] ^ row[w])
+                    sizes[b] = _heap_offer(heaps[b], sizes[b], k, np.int64(d) * n_db + j)
+            for b in range(q1 - q0):
+                kept = np.sort(heaps[b, : sizes[b]])
+                out[q0 + b, shard * k : shard * k + sizes[b]] = kept
+        return out
+
+
+class _NumbaHamming:
+    "Compiled CPU backend: one pass over the database per block of queries, POPCNT per word, a heap per query."
+
+    def __init__(self, database: np.ndarray, n_threads: int, query_block: int):
+        if numba is None:
+            raise ImportError("backend 'numba' needs the numba package (pip install numba); use backend='numpy'")
+        self.n_db, self.n_w = database.shape
+        self.database = np.ascontiguousarray(database)
+        self.n_threads, self.query_block = n_threads, query_block
+        self.min_shard = 4096  # codes per database shard at least (tests lower it to exercise sharding)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        queries = np.ascontiguousarray(queries)
+        threads = min(self.n_threads, numba.config.NUMBA_NUM_THREADS)
+        block = max(1, min(self.query_block, queries.shape[0]))
+        n_blocks = -(-queries.shape[0] // block)
+        # few queries: split the database too, so that every thread has work (shards of at least 4096 codes)
+        n_shards = max(1, min(-(-threads // n_blocks), self.n_db // self.min_shard))
+        previous = numba.get_num_threads()
+        numba.set_num_threads(threads)
+        try:
+            keys = _numba_topk_keys(queries, self.database, k, block, n_shards)
+        finally:
+            numba.set_num_threads(previous)
+        return _keys_to_results(keys, k, self.n_db)
+
+
+BACKENDS = ("numba", "numpy", "torch", "faiss")
+
+
+def default_backend() -> str:
+    "The fastest exact CPU backend available here: 'numba' when numba imports, else 'numpy'."
+    return "numba" if numba is not None else "numpy"
 
 
 class HammingIndex:
-    "Exact Hamming top-k over packed codes with the tie rule (distance, then index); backend 'numpy', 'torch' or 'faiss'."
+    "Exact Hamming top-k over packed codes with the tie rule (distance, then index); backend 'auto', 'numba', 'numpy', 'torch' or 'faiss'."
 
     def __init__(
         self,
         database: "np.ndarray | torch.Tensor",
-        backend: str = "numpy",
+        backend: str = "auto",
         *,
         n_threads: "int | None" = None,
         device: "str | torch.device | None" = None,
         query_chunk: "int | None" = None,
         db_chunk: "int | None" = None,
     ):
+        backend = default_backend() if backend == "auto" else backend
         if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+            raise ValueError(f"backend must be one of {BACKENDS} or 'auto', got {backend!r}")
         database = _as_uint64_codes(database, "database")
         self.backend, self.n_db, self.n_words = backend, database.shape[0], database.shape[1]
         _check_key_range(self.n_words, self.n_db)
         all_threads = _check_positive_int(n_threads or _default_threads(), "n_threads")
-        if backend == "numpy":
+        if backend == "numba":
+            self._impl = _NumbaHamming(database, all_threads, _check_positive_int(query_chunk or 16, "query_chunk"))
+        elif backend == "numpy":
             self._impl = _NumpyHamming(
                 database,
                 all_threads,
@@ -495,7 +609,7 @@ def hamming_topk(
     queries: "np.ndarray | torch.Tensor",
     database: "np.ndarray | torch.Tensor",
     k: int,
-    backend: str = "numpy",
+    backend: str = "auto",
     *,
     n_threads: "int | None" = None,
     device: "str | torch.device | None" = None,
