@@ -8,7 +8,6 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-export CROSSMODAL_TRACKING ?= disabled
 export MPLBACKEND ?= Agg
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
@@ -32,6 +31,8 @@ chromium:
 	  || { echo "could not install chromium: run 'sudo apt-get install chromium'"; exit 1; }; }
 
 # ---- tests -------------------------------------------------------------------------------------------
+# Tests never log to Weights & Biases; experiments run by `make results` log offline (outputs/<system>/<run>/wandb).
+test test-slow: export CROSSMODAL_TRACKING = disabled
 test: venv
 	$(PY) tools/check_repo.py
 	$(PY) tools/run_notebooks.py
