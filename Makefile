@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 export MPLBACKEND ?= Agg
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
-.PHONY: help venv test test-notebooks test-slow results experiments publish docs docs-check bench chromium clean
+.PHONY: help venv test test-slow results experiments sweeps publish docs docs-check bench chromium clean
 
 help:
 	@sed -n '1,5p' Makefile
@@ -45,10 +45,13 @@ test-slow: venv
 experiments: venv
 	$(PY) tools/run_experiment.py --all
 
+sweeps: venv
+	$(PY) tools/sweep_poly_pcme.py
+
 publish: venv
 	$(PY) -m crossmodal.results
 
-results: experiments publish
+results: experiments sweeps publish
 	$(PY) tools/run_notebooks.py --skip '^([1-9]0_|09_demo)'
 	$(MAKE) --no-print-directory docs
 	@echo "tables: papers/*/   site: _build/site/index.html"

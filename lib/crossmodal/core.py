@@ -220,6 +220,15 @@ class Run:
             raise ValueError(f"table name must be a short identifier like 'main' or 'seeds', got {name!r}")
         return write_text_atomic(self.dir / "tables" / f"{name}.csv", table.to_csv(index=False))
 
+    def save_figure(self, name: str, fig, dpi: int = 100) -> Path:
+        "Save a matplotlib figure as `figures/<name>.png`; `crossmodal.results` publishes it next to the tables."
+        if not name.replace("_", "").replace("-", "").isalnum():
+            raise ValueError(f"figure name must be a short identifier like 'recall_vs_degree', got {name!r}")
+        path = self.dir / "figures" / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=dpi, bbox_inches="tight")
+        return path
+
     def _write_metrics(self) -> None:
         write_json_atomic(self.dir / "metrics.json",
                           {"system": self.system, "run_id": self.run_id, "summary": self.final,
@@ -242,8 +251,8 @@ class Run:
 
 def start_run(system: str, params: dict, run_id: str | None = None, root: str | os.PathLike | None = None,
               tracking: str | None = None, device: torch.device | str | None = None,
-              notebook: str | None = None) -> Run:
-    "Open `outputs/<system>/<run_id>/`, write `provenance.json` and return a `Run`."
+              notebook: str | None = None, command: str | None = None) -> Run:
+    "Open `outputs/<system>/<run_id>/`, write `provenance.json` and return a `Run`; `notebook` or `command` says how to regenerate it."
     if not system or not str(system).replace("_", "").replace("-", "").isalnum():
         raise ValueError(f"system must be a short name like 'poly_pcme', got {system!r}")
     params = dict(params)
@@ -266,7 +275,7 @@ def start_run(system: str, params: dict, run_id: str | None = None, root: str | 
     prov = {"system": system, "run_id": run_id, "params": _jsonable(params),
             "git": git_state(root_for_git) if root_for_git else {"commit": None, "branch": None, "dirty": None},
             "packages": package_versions(), **device_info(device), "host": socket.gethostname(),
-            "platform": platform.platform(), "notebook": notebook or os.environ.get("CROSSMODAL_NOTEBOOK"), "start": _now(), "end": None, "status": "running"}
+            "platform": platform.platform(), "notebook": notebook or os.environ.get("CROSSMODAL_NOTEBOOK"), "command": command, "start": _now(), "end": None, "status": "running"}
     run = Run(system=system, run_id=run_id, dir=run_dir, params=params, tracking=tracking, provenance=prov)
     write_json_atomic(run_dir / "provenance.json", prov)
     if tracking != "disabled":

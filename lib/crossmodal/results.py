@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -32,15 +33,16 @@ def load_runs(system: str, root: str | os.PathLike | None = None) -> pd.DataFram
         rows.append({"run_id": prov["run_id"], "status": prov.get("status"), "commit": (git.get("commit") or "")[:10],
                      "dirty": git.get("dirty"), "device": prov.get("gpu") or prov.get("device"),
                      "start": prov.get("start"), "end": prov.get("end"), "notebook": prov.get("notebook"),
+                     "command": prov.get("command"),
                      "dir": str(run_dir), "params": prov.get("params", {}), **metrics.get("summary", {})})
-    cols = ["run_id", "status", "commit", "dirty", "device", "start", "end", "notebook", "dir", "params"]
+    cols = ["run_id", "status", "commit", "dirty", "device", "start", "end", "notebook", "command", "dir", "params"]
     return pd.DataFrame(rows, columns=cols if not rows else None)
 
 
-def regenerate_command(notebook: str | None, params: dict) -> str:
-    "The command that re-runs an experiment notebook with `params` (papermill through tools/run_experiment.py)."
-    if not notebook:
-        return "(not recorded)"
+def regenerate_command(notebook: str | None, params: dict, command: str | None = None) -> str:
+    "The command that regenerates a run: the notebook with `params` (through tools/run_experiment.py), else `command`."
+    if not isinstance(notebook, str) or not notebook:
+        return command if isinstance(command, str) and command else "(not recorded)"
     args = " ".join(f"-p {k} {shlex.quote(v if isinstance(v, str) else json.dumps(v))}"
                     for k, v in sorted(params.items()) if k not in ("run_id",) and v is not None)
     return f"python tools/run_experiment.py nbs/{Path(notebook).name} {args}".strip()
@@ -80,9 +82,12 @@ def publish(system: str, root: str | os.PathLike | None = None, papers: str | os
     written, sections = [], []
     finished = runs[runs["status"] == "finished"].sort_values("start") if len(runs) else runs
     latest: dict[str, pd.Series] = {}
+    latest_fig: dict[str, pd.Series] = {}
     for _, run in finished.iterrows():
         for table in sorted(Path(run["dir"]).glob("tables/*.csv")):
             latest[table.stem] = run
+        for figure in sorted(Path(run["dir"]).glob("figures/*.png")):
+            latest_fig[figure.stem] = run
     for name, run in sorted(latest.items()):
         df = pd.read_csv(Path(run["dir"]) / "tables" / f"{name}.csv")
         prov = {"run_id": run["run_id"], "commit": run["commit"], "dirty": run["dirty"], "device": run["device"],
@@ -92,10 +97,18 @@ def publish(system: str, root: str | os.PathLike | None = None, papers: str | os
         stem = out_dir / name
         _write_table(df, stem, caption=f"{system}: {name} (run {run['run_id']})")
         written += [stem.with_suffix(s) for s in (".csv", ".md", ".tex")]
-        cmd = regenerate_command(run["notebook"], run["params"])
+        cmd = regenerate_command(run["notebook"], run["params"], run["command"])
         sections.append(f"## {name}\n\nRun `{run['run_id']}` at commit `{run['commit'] or 'unknown'}`"
                         f"{' (dirty tree)' if run['dirty'] else ''} on {run['device']}, {run['start']}.\n"
                         f"Regenerate: `{cmd}`\n\n" + df.drop(columns=PROVENANCE_COLUMNS).to_markdown(index=False, floatfmt=".4g"))
+    for name, run in sorted(latest_fig.items()):
+        target = out_dir / f"{name}.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(run["dir"]) / "figures" / f"{name}.png", target)
+        written.append(target)
+        sections.append(f"## Figure: {name}\n\nRun `{run['run_id']}` at commit `{run['commit'] or 'unknown'}`"
+                        f"{' (dirty tree)' if run['dirty'] else ''}; regenerate: "
+                        f"`{regenerate_command(run['notebook'], run['params'], run['command'])}`\n\n![{name}]({name}.png)")
     ref = read_reference(system, papers)
     if ref is not None:
         sections.append("## Published reference numbers (not ours)\n\nCopied from the sources named in each row; "
