@@ -5,9 +5,8 @@
 # %% ../../nbs/07_claims.ipynb #23967810
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
