@@ -11,21 +11,27 @@ import json
 import os
 import platform
 import random
+import re
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['repo_root', 'outputs_dir', 'seed_everything', 'get_device', 'git_state', 'package_versions', 'cpu_model',
-           'device_info', 'write_text_atomic', 'write_json_atomic', 'params_hash', 'Run', 'start_run']
+__all__ = ['TEMP_SUFFIX', 'MAX_SHOWN_COLUMNS', 'repo_root', 'outputs_dir', 'seed_everything', 'get_device', 'git_state',
+           'package_versions', 'cpu_model', 'device_info', 'temp_path_for', 'atomic_write', 'write_text_atomic',
+           'write_bytes_atomic', 'write_json_atomic', 'clean_stale_temp', 'params_hash', 'Run', 'start_run']
 
 # %% ../../nbs/00_core.ipynb #69c9c83e
 def repo_root(start: str | os.PathLike | None = None) -> Path:
@@ -138,6 +144,77 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 # %% ../../nbs/00_core.ipynb #cf28de83
+TEMP_SUFFIX = ".crossmodal-tmp"  # every temporary file of atomic_write ends with this
+_TEMP_RE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)" + re.escape(TEMP_SUFFIX) + "$")
+_TEMP_LOCKS: dict[str, threading.Lock] = {}
+_TEMP_LOCKS_GUARD = threading.Lock()
+
+
+def temp_path_for(path: str | os.PathLike, pid: int | None = None) -> Path:
+    "The temporary file `atomic_write` uses for `path`: `.<name>.<pid>.crossmodal-tmp` in the same folder."
+    path = Path(path)
+    return path.with_name(f".{path.name}.{os.getpid() if pid is None else int(pid)}{TEMP_SUFFIX}")
+
+
+def _fsync_folder(folder: Path) -> None:
+    "fsync a folder so a rename inside it is durable (skipped where the OS cannot open folders)."
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse fsync on a folder; the rename is still atomic
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str = "utf-8") -> Iterator[IO]:
+    "Context manager yielding a file to write `path` through: temp file `.<name>.<pid>.crossmodal-tmp` in the same folder, fsync of file and folder, `os.replace`; the temp file is removed on an exception."
+    if mode not in ("w", "wb"):
+        raise ValueError(f"atomic_write: mode must be 'w' (text) or 'wb' (bytes), got {mode!r}")
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: is a folder; atomic_write needs a file path")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path_for(path)
+    with _TEMP_LOCKS_GUARD:
+        lock = _TEMP_LOCKS.setdefault(str(tmp), threading.Lock())
+    with lock:
+        f = open(tmp, mode, encoding=encoding) if mode == "w" else open(tmp, mode)
+        try:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+            f.close()
+            os.replace(tmp, path)
+        except BaseException:
+            f.close()
+            tmp.unlink(missing_ok=True)
+            raise
+    _fsync_folder(path.parent)
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    "Write `text` (UTF-8) to `path` through `atomic_write`; returns `path`."
+    if not isinstance(text, str):
+        raise TypeError(f"write_text_atomic: expected str for {path}, got {type(text).__name__}")
+    with atomic_write(path, "w") as f:
+        f.write(text)
+    return Path(path)
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    "Write `data` to `path` through `atomic_write`; returns `path`."
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"write_bytes_atomic: expected bytes for {path}, got {type(data).__name__}")
+    with atomic_write(path, "wb") as f:
+        f.write(data)
+    return Path(path)
+
+
 def _jsonable(obj: Any) -> Any:
     "Convert numpy/torch/Path values so `json.dumps` accepts them."
     if isinstance(obj, dict):
@@ -157,26 +234,95 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
-    "Write `text` to a temporary file next to `path`, fsync it and rename it over `path` (never a half-written file)."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
-    "Write `obj` as JSON to `path` atomically (see `write_text_atomic`)."
+    "Write `obj` as indented JSON to `path` through `atomic_write` (numpy/torch/Path values converted; NaN kept as `NaN`)."
     return write_text_atomic(path, json.dumps(_jsonable(obj), indent=2, allow_nan=True) + "\n")
+
+
+def _pid_alive(pid: int) -> bool:
+    "Whether process `pid` exists and is not a zombie (a killed child not yet reaped writes nothing)."
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    except OSError:
+        return False
+    try:  # Linux: a zombie still answers kill(pid, 0)
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return state not in ("Z", "X")
+    except (OSError, IndexError):
+        return True
+
+
+def clean_stale_temp(folder: str | os.PathLike, *, all_pids: bool = False) -> list[Path]:
+    "Remove the `*.crossmodal-tmp` files in `folder` (not recursive) whose writer process is dead (every one if `all_pids`, for when no writer can be running); returns the removed paths."
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    removed = []
+    for p in sorted(folder.iterdir()):
+        m = _TEMP_RE.match(p.name)
+        if m is None or not p.is_file():
+            continue
+        pid = int(m.group("pid"))
+        if not all_pids and (pid == os.getpid() or _pid_alive(pid)):
+            continue
+        try:
+            p.unlink()
+            removed.append(p)
+        except FileNotFoundError:  # its writer finished or another cleaner was faster
+            pass
+    return removed
+
+# %% ../../nbs/00_core.ipynb #ccf66518
+def _jsonl_rows(path: Path) -> list[dict]:
+    "The rows of an existing `metrics.jsonl`; a last line cut short by a crash is dropped with a warning."
+    raw = path.read_bytes()
+    lines = raw.split(b"\n")
+    complete, tail = lines[:-1], lines[-1]
+    rows = []
+    for i, line in enumerate(complete, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ValueError(f"{path}, line {i}: cannot resume this run, the line is not valid JSON ({e})") from None
+        if not isinstance(row, dict):
+            raise ValueError(f"{path}, line {i}: expected a JSON object per line, got {type(row).__name__}")
+        rows.append(row)
+    if tail.strip():
+        warnings.warn(f"{path}, line {len(complete) + 1}: dropping a last line cut short by a crash "
+                      f"({len(tail)} bytes without a line end)")
+        with open(path, "r+b") as f:  # cut it, so the next row starts on a line of its own
+            f.truncate(len(raw) - len(tail))
+    return rows
+
+
+def _metric_columns(columns: list[str]) -> dict[str, tuple[str, str]]:
+    "Metrics shown as `mean ± sd`: `{m: (mean column, sd column)}` for `m` + `m sd`/`m_sd` and `m_mean` + `m_sd`."
+    cols = set(columns)
+    found = {}
+    for c in columns:
+        for sd in (f"{c} sd", f"{c}_sd"):
+            if sd in cols:
+                found.setdefault(c, (c, sd))
+        if c.endswith("_mean") and len(c) > 5 and f"{c[:-5]}_sd" in cols and c[:-5] not in cols:
+            found.setdefault(c[:-5], (c, f"{c[:-5]}_sd"))
+    return found
+
+
+MAX_SHOWN_COLUMNS = 10
+
+
+def _check_name(name: Any, what: str, example: str) -> str:
+    if not isinstance(name, str) or not name or not name.replace("_", "").replace("-", "").isalnum():
+        raise ValueError(f"{what} name must be a short identifier like {example}, got {name!r}")
+    return name
 
 
 def params_hash(params: dict) -> str:
@@ -198,11 +344,17 @@ class Run:
     _wandb: Any = None
 
     def log(self, metrics: dict, step: int | None = None) -> None:
-        "Log step-wise metrics (appended to `metrics.jsonl`, mirrored to W&B)."
+        "Log step-wise metrics: one line appended to `metrics.jsonl` by a single write, mirrored to W&B."
         row = {"step": step, **_jsonable(metrics)}
+        line = (json.dumps(row) + "\n").encode("utf-8")
+        fd = os.open(self.dir / "metrics.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            written = os.write(fd, line)
+        finally:
+            os.close(fd)
+        if written != len(line):
+            raise OSError(f"{self.dir / 'metrics.jsonl'}: wrote {written} of {len(line)} bytes (disk full?)")
         self.history.append(row)
-        with open(self.dir / "metrics.jsonl", "a") as f:
-            f.write(json.dumps(row) + "\n")
         if self._wandb is not None:
             self._wandb.log(_jsonable(metrics), step=step)
         self._write_metrics()
@@ -214,19 +366,50 @@ class Run:
             self._wandb.summary.update(_jsonable(metrics))
         self._write_metrics()
 
-    def save_table(self, name: str, table) -> Path:
-        "Save a results table (a pandas DataFrame) as `tables/<name>.csv`; `crossmodal.results` publishes it."
-        if not name.replace("_", "").replace("-", "").isalnum():
-            raise ValueError(f"table name must be a short identifier like 'main' or 'seeds', got {name!r}")
-        return write_text_atomic(self.dir / "tables" / f"{name}.csv", table.to_csv(index=False))
+    def save_table(self, name: str, table, *, show: Sequence[str] | None = None, seeds: int | None = None,
+                   caption: str | None = None) -> Path:
+        "Save a DataFrame as `tables/<name>.csv` (every column) and its reader's view `tables/<name>.json` (`show` <= 10 columns, `seeds`, `caption`); returns the CSV path."
+        _check_name(name, "table", "'main' or 'seeds'")
+        if not (hasattr(table, "columns") and hasattr(table, "to_csv")):
+            raise TypeError(f"save_table({name!r}): expected a pandas DataFrame, got {type(table).__name__}")
+        columns = [str(c) for c in table.columns]
+        dup = sorted({c for c in columns if columns.count(c) > 1})
+        if dup:
+            raise ValueError(f"save_table({name!r}): duplicate column names {dup}; every column needs its own name")
+        if show is not None:
+            if isinstance(show, str) or not all(isinstance(c, str) for c in show):
+                raise TypeError(f"save_table({name!r}): show must be a list of column names, got {show!r}")
+            show = list(show)
+            if not show:
+                raise ValueError(f"save_table({name!r}): show is empty; pass None to show every column")
+            twice = sorted({c for c in show if show.count(c) > 1})
+            if twice:
+                raise ValueError(f"save_table({name!r}): show names {twice} more than once")
+            metrics = _metric_columns(columns)
+            unknown = [c for c in show if c not in columns and c not in metrics]
+            if unknown:
+                extra = f"; metrics shown as mean ± sd: {sorted(metrics)}" if metrics else ""
+                raise ValueError(f"save_table({name!r}): show names unknown column(s) {unknown}; "
+                                 f"the table has {columns}{extra}")
+            if len(show) > MAX_SHOWN_COLUMNS:
+                raise ValueError(f"save_table({name!r}): show lists {len(show)} columns, at most {MAX_SHOWN_COLUMNS} "
+                                 "fit a reader's table; the CSV keeps every column anyway")
+        if seeds is not None and (isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 1):
+            raise ValueError(f"save_table({name!r}): seeds must be a positive int (the number of seeds), got {seeds!r}")
+        if caption is not None and not isinstance(caption, str):
+            raise TypeError(f"save_table({name!r}): caption must be a str, got {type(caption).__name__}")
+        folder = self.dir / "tables"
+        path = write_text_atomic(folder / f"{name}.csv", table.to_csv(index=False))
+        write_json_atomic(folder / f"{name}.json",
+                          {"show": show, "seeds": None if seeds is None else int(seeds), "caption": caption})
+        return path
 
     def save_figure(self, name: str, fig, dpi: int = 100) -> Path:
-        "Save a matplotlib figure as `figures/<name>.png`; `crossmodal.results` publishes it next to the tables."
-        if not name.replace("_", "").replace("-", "").isalnum():
-            raise ValueError(f"figure name must be a short identifier like 'recall_vs_degree', got {name!r}")
+        "Save a matplotlib figure as `figures/<name>.png` (atomically); `crossmodal.results` publishes it next to the tables."
+        _check_name(name, "figure", "'recall_vs_degree'")
         path = self.dir / "figures" / f"{name}.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=dpi, bbox_inches="tight")
+        with atomic_write(path, "wb") as f:
+            fig.savefig(f, format="png", dpi=dpi, bbox_inches="tight")
         return path
 
     def _write_metrics(self) -> None:
@@ -252,7 +435,7 @@ class Run:
 def start_run(system: str, params: dict, run_id: str | None = None, root: str | os.PathLike | None = None,
               tracking: str | None = None, device: torch.device | str | None = None,
               notebook: str | None = None, command: str | None = None) -> Run:
-    "Open `outputs/<system>/<run_id>/`, write `provenance.json` and return a `Run`; `notebook` or `command` says how to regenerate it."
+    "Open `outputs/<system>/<run_id>/`, write `provenance.json` and return a `Run`; an existing `run_id` is resumed (earlier metrics kept). `notebook` or `command` says how to regenerate it."
     if not system or not str(system).replace("_", "").replace("-", "").isalnum():
         raise ValueError(f"system must be a short name like 'poly_pcme', got {system!r}")
     params = dict(params)
@@ -260,14 +443,23 @@ def start_run(system: str, params: dict, run_id: str | None = None, root: str | 
         json.dumps(_jsonable(params))
     except TypeError as e:
         raise TypeError(f"run parameters must be JSON-serialisable: {e}") from None
-    base = Path(root) if root is not None else outputs_dir()
-    run_id = run_id or f"{_dt.datetime.now(_dt.timezone.utc):%Y%m%d-%H%M%S}-{params_hash(params)}"
-    run_dir = base / system / run_id
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "metrics.jsonl").unlink(missing_ok=True)
     tracking = tracking or os.environ.get("CROSSMODAL_TRACKING", "offline")
     if tracking not in ("offline", "online", "disabled"):
         raise ValueError(f"tracking must be 'offline', 'online' or 'disabled', got {tracking!r}")
+    base = Path(root) if root is not None else outputs_dir()
+    run_id = run_id or f"{_dt.datetime.now(_dt.timezone.utc):%Y%m%d-%H%M%S}-{params_hash(params)}"
+    if not str(run_id).replace("_", "").replace("-", "").replace(".", "").isalnum() or str(run_id).startswith("."):
+        raise ValueError(f"run_id must be letters, digits, '-', '_' and '.', got {run_id!r}")
+    run_dir = base / system / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    clean_stale_temp(run_dir); clean_stale_temp(run_dir / "tables"); clean_stale_temp(run_dir / "figures")
+    history = _jsonl_rows(run_dir / "metrics.jsonl") if (run_dir / "metrics.jsonl").is_file() else []
+    final = {}
+    if (run_dir / "metrics.json").is_file():
+        try:
+            final = dict(json.loads((run_dir / "metrics.json").read_text(encoding="utf-8")).get("summary") or {})
+        except (ValueError, AttributeError) as e:
+            raise ValueError(f"{run_dir / 'metrics.json'}: cannot resume this run, not a metrics record ({e})") from None
     try:
         root_for_git = repo_root()
     except FileNotFoundError:
@@ -276,7 +468,8 @@ def start_run(system: str, params: dict, run_id: str | None = None, root: str | 
             "git": git_state(root_for_git) if root_for_git else {"commit": None, "branch": None, "dirty": None},
             "packages": package_versions(), **device_info(device), "host": socket.gethostname(),
             "platform": platform.platform(), "notebook": notebook or os.environ.get("CROSSMODAL_NOTEBOOK"), "command": command, "start": _now(), "end": None, "status": "running"}
-    run = Run(system=system, run_id=run_id, dir=run_dir, params=params, tracking=tracking, provenance=prov)
+    run = Run(system=system, run_id=run_id, dir=run_dir, params=params, tracking=tracking, provenance=prov,
+              history=history, final=final)
     write_json_atomic(run_dir / "provenance.json", prov)
     if tracking != "disabled":
         try:
