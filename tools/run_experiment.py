@@ -9,6 +9,8 @@ The runner picks the run id, passes it as the `run_id` parameter, and after the 
 notebook to `outputs/<system>/<run_id>/notebook.ipynb` (the experiment decides `<system>` through
 `crossmodal.core.start_run`). A copy goes to `_build/executed/` for the docs site.
 """
+from __future__ import annotations
+
 import argparse
 import datetime as dt
 import hashlib
@@ -31,11 +33,26 @@ def has_parameters_cell(path: Path) -> bool:
     return any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells)
 
 
-def run(notebook: Path, params: dict, out_root: Path, executed_dir: Path) -> Path:
+def task_rank() -> int:
+    "This process's task rank when a launcher (SLURM `srun`, submitit) started several copies of the run, else 0."
+    value = os.environ.get("SLURM_PROCID") if int(os.environ.get("SLURM_NTASKS", "1") or 1) > 1 else None
+    return int(value) if value else 0
+
+
+def run(notebook: Path, params: dict, out_root: Path, executed_dir: Path | None = None) -> Path:
+    """Execute `notebook` with `params` through papermill and move the executed copy into its run folder.
+
+    Returns the executed notebook's path, `<out_root>/<system>/<run_id>/notebook.ipynb`. With
+    `executed_dir`, a copy also goes there (the docs site's input). When a launcher started several tasks
+    of the same run (multi-node DDP under SLURM, `SLURM_NTASKS` > 1), every task executes the notebook (each
+    is one DDP rank); only task 0 files the executed notebook, the others keep theirs as
+    `notebook.rank<r>.ipynb` beside it. Pass the same `run_id` to every task (`tools/sweep.py` does).
+    """
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
     digest = hashlib.sha1(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:8]
     run_id = params.pop("run_id", None) or f"{stamp}-{digest}"
-    staging = out_root / "_papermill" / f"{notebook.stem}-{run_id}.ipynb"
+    rank = task_rank()
+    staging = out_root / "_papermill" / f"{notebook.stem}-{run_id}{f'.rank{rank}' if rank else ''}.ipynb"
     staging.parent.mkdir(parents=True, exist_ok=True)
     env_nb = os.environ.get("CROSSMODAL_NOTEBOOK")
     os.environ["CROSSMODAL_NOTEBOOK"] = notebook.name
@@ -50,10 +67,11 @@ def run(notebook: Path, params: dict, out_root: Path, executed_dir: Path) -> Pat
     if len(runs) != 1:
         raise SystemExit(f"{notebook}: expected the notebook to open exactly one run with id {run_id} "
                          f"(crossmodal.core.start_run(..., run_id=run_id)); found {runs}")
-    target = runs[0] / "notebook.ipynb"
+    target = runs[0] / ("notebook.ipynb" if rank == 0 else f"notebook.rank{rank}.ipynb")
     shutil.move(str(staging), target)
-    executed_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(target, executed_dir / notebook.name)
+    if executed_dir is not None and rank == 0:
+        executed_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copy(target, executed_dir / notebook.name)
     print(f"{notebook.name}: {time.time() - t0:.0f} s -> {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}")
     return target
 
