@@ -2,6 +2,7 @@
 #   make results  - regenerate every results table (papers/) and the docs site, default CPU scale, embedded data
 #   make test     - the whole test suite: repo checks, every notebook, docs build + browser check
 #   make bench    - benchmarks -> outputs/bench/<name>.json
+#   make lab      - JupyterLab on the notebooks (nbs/), http://127.0.0.1:8888, the venv's kernel
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 PYTHON ?= python3
@@ -11,7 +12,7 @@ STAMP := $(VENV)/.installed
 export MPLBACKEND ?= Agg
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
-.PHONY: help venv test test-slow results experiments sweeps publish docs docs-check bench chromium clean
+.PHONY: help venv test test-slow results experiments sweeps publish docs docs-check lab lab-check bench chromium clean
 
 help:
 	@sed -n '1,5p' Makefile
@@ -37,6 +38,7 @@ test: venv
 	$(PY) tools/check_repo.py
 	$(PY) tools/run_notebooks.py
 	$(MAKE) --no-print-directory docs-check
+	$(MAKE) --no-print-directory lab-check
 
 test-slow: venv
 	$(PY) tools/run_notebooks.py --flags "slow"
@@ -62,6 +64,16 @@ docs: venv
 
 docs-check: docs chromium
 	$(PY) tools/check_site.py
+
+# ---- JupyterLab ----------------------------------------------------------------------------------------
+# The venv's kernelspec ("Python 3 (crossmodal)", registered by `make venv`) comes before any user-level one.
+LAB_PORT ?= 8888
+lab: venv
+	JUPYTER_PREFER_ENV_PATH=1 $(VENV)/bin/jupyter lab --ip 127.0.0.1 --port $(LAB_PORT) --no-browser --ServerApp.root_dir=nbs $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+# JupyterLab in headless Chromium: runs a notebook with a widget, checks the venv's kernel; _build/lab/jupyterlab.png
+lab-check: venv chromium
+	$(PY) tools/check_lab.py
 
 # ---- benchmarks --------------------------------------------------------------------------------------
 bench: venv
