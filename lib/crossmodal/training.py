@@ -15,14 +15,15 @@ import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers.logger import Logger
 from lightning.pytorch.plugins.io import CheckpointIO
+from lightning.pytorch.strategies import DDPStrategy, Strategy
 from lightning.pytorch.utilities import rank_zero_only
 
 from .core import Run, seed_everything
 from .io import load_checkpoint, save_checkpoint
 
 # %% auto #0
-__all__ = ['AtomicCheckpointIO', 'RunLogger', 'EpochShuffleSampler', 'make_loader', 'fit', 'TinyClassifier',
-           'planted_classification']
+__all__ = ['AtomicCheckpointIO', 'RunLogger', 'EpochShuffleSampler', 'make_loader', 'in_notebook_kernel', 'launched_externally',
+           'ExternallyLaunchedDDP', 'check_distributed', 'fit', 'TinyClassifier', 'planted_classification']
 
 # %% ../../nbs/04_training.ipynb #fda9ab1d
 class AtomicCheckpointIO(CheckpointIO):
@@ -83,15 +84,83 @@ def make_loader(dataset, batch_size: int, shuffle: bool = False, seed: int = 0, 
     return torch.utils.data.DataLoader(dataset, batch_size=batch_size, sampler=sampler, drop_last=drop_last,
                                        num_workers=num_workers, **kwargs)
 
+# %% ../../nbs/04_training.ipynb #3ddf5542
+_PRECISIONS = ("32-true", "32", 32, "16-mixed", "16", 16, "bf16-mixed", "bf16", "16-true", "bf16-true",
+               "64-true", "64", 64, "transformer-engine", "transformer-engine-float16")
+_ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps", "tpu")
+_FORKED = ("ddp_fork", "ddp_notebook")          # strategies whose ranks are forked: fine in a kernel
+_LAUNCHING = ("ddp", "ddp_spawn", "fsdp", "deepspeed")  # strategies that start ranks by re-running the script
+
+
+def in_notebook_kernel() -> bool:
+    "True inside an interactive interpreter or a Jupyter/papermill kernel (where Lightning refuses script-launched DDP)."
+    from lightning.fabric.utilities.imports import _IS_INTERACTIVE
+    return bool(_IS_INTERACTIVE)
+
+
+def launched_externally() -> bool:
+    "True when a launcher already started one process per rank: SLURM `srun` with several tasks, or `torchrun`."
+    from lightning.fabric.plugins.environments import SLURMEnvironment, TorchElasticEnvironment
+    if TorchElasticEnvironment.detect():
+        return True
+    return SLURMEnvironment.detect() and int(os.environ.get("SLURM_NTASKS", "1")) > 1
+
+
+class ExternallyLaunchedDDP(DDPStrategy):
+    "DDP for processes a launcher (srun, torchrun) started: no launcher of its own, so it also works in a kernel."
+    def _configure_launcher(self) -> None:
+        self._launcher = None   # the ranks exist already; each joins the process group in setup_environment
+
+
+def check_distributed(accelerator: str = "auto", devices: int | str | list = "auto", num_nodes: int = 1,
+                      strategy: str | Strategy = "auto", precision: str | int = "32-true",
+                      interactive: bool | None = None, external: bool | None = None) -> str | Strategy:
+    "Validate Lightning's scaling arguments with errors that say what to do; returns the strategy to give the `Trainer`."
+    interactive = in_notebook_kernel() if interactive is None else interactive
+    external = launched_externally() if external is None else external
+    if isinstance(accelerator, str) and accelerator not in _ACCELERATORS:
+        raise ValueError(f"accelerator={accelerator!r} is not one of {_ACCELERATORS}")
+    if isinstance(num_nodes, bool) or not isinstance(num_nodes, int) or num_nodes < 1:
+        raise ValueError(f"num_nodes must be a positive int (machines), got {num_nodes!r}")
+    ok_devices = (devices == "auto" or (isinstance(devices, int) and not isinstance(devices, bool)
+                                        and (devices >= 1 or devices == -1))
+                  or (isinstance(devices, str) and devices.replace(",", "").strip().lstrip("-").isdigit())
+                  or (isinstance(devices, (list, tuple)) and devices and all(isinstance(d, int) for d in devices)))
+    if not ok_devices:
+        raise ValueError(f"devices must be 'auto', a positive int (-1 = all), or a list of device indices, got {devices!r}")
+    if precision not in _PRECISIONS:
+        raise ValueError(f"precision={precision!r} is not one of {_PRECISIONS}")
+    if isinstance(strategy, Strategy):
+        return strategy
+    from lightning.pytorch.strategies import StrategyRegistry
+    known = ["auto", *sorted(StrategyRegistry.available_strategies())]
+    if strategy not in known:
+        raise ValueError(f"strategy={strategy!r} is not a Lightning strategy; known: {', '.join(known)}")
+    launching = strategy.startswith(_LAUNCHING) and not strategy.startswith(_FORKED)
+    if interactive and launching:
+        if external and strategy.startswith("ddp") and not strategy.startswith("ddp_spawn"):
+            return ExternallyLaunchedDDP(find_unused_parameters=strategy.endswith("find_unused_parameters_true"))
+        raise ValueError(
+            f"strategy={strategy!r} starts its other ranks by re-running the script, which a notebook kernel cannot do: "
+            f"use strategy='ddp_notebook' for several devices on this machine, run the notebook under srun/torchrun "
+            f"with one task per device (then 'ddp' works), or call fit from a script")
+    if num_nodes > 1 and not launching and strategy != "auto":
+        raise ValueError(f"num_nodes={num_nodes} needs a launcher-started strategy such as 'ddp' (one srun task per "
+                         f"device on each node), not {strategy!r}")
+    return strategy
+
 # %% ../../nbs/04_training.ipynb #0372da2d
 def fit(module: L.LightningModule, train_loader, val_loader=None, *, run_dir: str | os.PathLike,
         max_epochs: int = 10, monitor: str | None = None, mode: str = "min", patience: int | None = None,
-        gradient_clip_val: float | None = None, accelerator: str = "auto", devices: int | str = "auto",
-        strategy: str = "auto", precision: str | int = "32-true", seed: int = 0, resume: bool = True,
-        progress: bool = True, run: Run | None = None, log_every_n_steps: int = 10,
+        gradient_clip_val: float | None = None, accelerator: str = "auto", devices: int | str | list = "auto",
+        num_nodes: int = 1, strategy: str | Strategy = "auto", precision: str | int = "32-true", seed: int = 0,
+        resume: bool = True, progress: bool = True, run: Run | None = None, log_every_n_steps: int = 10,
         callbacks: list | None = None, **trainer_kwargs) -> L.Trainer:
     "Train `module` with the repository's Lightning settings; returns the `Trainer` (see prose above)."
     seed_everything(seed)
+    if accelerator == "auto" and os.environ.get("CROSSMODAL_DEVICE") == "cpu":
+        accelerator = "cpu"
+    strategy = check_distributed(accelerator, devices, num_nodes, strategy, precision)
     ckpt_dir = Path(run_dir) / "checkpoints"
     cbs = [ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor=monitor, mode=mode, save_last=True,
                            save_top_k=1 if monitor else 0, enable_version_counter=False)]
@@ -99,14 +168,12 @@ def fit(module: L.LightningModule, train_loader, val_loader=None, *, run_dir: st
         if monitor is None:
             raise ValueError("early stopping needs a metric: pass monitor='val/...' together with patience")
         cbs.append(EarlyStopping(monitor=monitor, mode=mode, patience=patience))
-    if accelerator == "auto" and os.environ.get("CROSSMODAL_DEVICE") == "cpu":
-        accelerator = "cpu"
-    trainer = L.Trainer(max_epochs=max_epochs, accelerator=accelerator, devices=devices, strategy=strategy,
-                        precision=precision, deterministic=True, gradient_clip_val=gradient_clip_val,
-                        logger=RunLogger(run), callbacks=cbs + list(callbacks or []),
-                        plugins=[AtomicCheckpointIO()], enable_progress_bar=progress,
-                        enable_model_summary=False, log_every_n_steps=log_every_n_steps,
-                        default_root_dir=str(run_dir), **trainer_kwargs)
+    trainer = L.Trainer(max_epochs=max_epochs, accelerator=accelerator, devices=devices, num_nodes=num_nodes,
+                        strategy=strategy, precision=precision, deterministic=True,
+                        gradient_clip_val=gradient_clip_val, logger=RunLogger(run),
+                        callbacks=cbs + list(callbacks or []), plugins=[AtomicCheckpointIO()],
+                        enable_progress_bar=progress, enable_model_summary=False,
+                        log_every_n_steps=log_every_n_steps, default_root_dir=str(run_dir), **trainer_kwargs)
     last = ckpt_dir / "last.ckpt"
     ckpt_path = str(last) if resume and last.exists() else None
     with warnings.catch_warnings():
@@ -130,13 +197,13 @@ class TinyClassifier(L.LightningModule):
     def training_step(self, batch, batch_idx):
         x, y = batch
         loss = torch.nn.functional.cross_entropy(self(x), y)
-        self.log("train/loss", loss, on_step=False, on_epoch=True)
+        self.log("train/loss", loss, on_step=False, on_epoch=True, sync_dist=True)
         return loss
 
     def validation_step(self, batch, batch_idx):
         x, y = batch
         acc = (self(x).argmax(-1) == y).float().mean()
-        self.log("val/acc", acc, on_epoch=True, prog_bar=True)
+        self.log("val/acc", acc, on_epoch=True, prog_bar=True, sync_dist=True)  # averaged over DDP ranks
 
     def configure_optimizers(self):
         return torch.optim.Adam(self.parameters(), lr=self.hparams.lr)
