@@ -5,6 +5,8 @@
    (`x0_*.ipynb` and `09_demo_experiment.ipynb`) have a cell tagged `parameters`.
 2. `nbdev_clean` and `nbdev_export` leave the git tree unchanged: notebooks are committed clean and lib/ is
    in sync with nbs/ (a new exported module that was never committed counts as a change).
+3. No Markdown table under papers/<system>/ has more than 12 columns (tables are for people; the CSV
+   beside each keeps every column).
 With `--fix-kernels`, missing kernelspecs are added instead of reported.
 """
 import argparse
@@ -33,6 +35,35 @@ def check_notebooks(fix: bool) -> list[str]:
         if EXPERIMENT.match(path.name) and not path.name.startswith("00_") and not any(
                 "parameters" in c.get("metadata", {}).get("tags", []) for c in nb["cells"]):
             problems.append(f"{path.relative_to(ROOT)}: experiment notebook without a cell tagged 'parameters'")
+    return problems
+
+
+MAX_TABLE_COLUMNS = 12
+_SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+
+
+def markdown_table_columns(line: str) -> int:
+    "Cells of one Markdown table row (a `\\|` inside a cell is not a column break)."
+    cells = re.split(r"(?<!\\)\|", line.strip())
+    if cells and not cells[0].strip():
+        cells = cells[1:]
+    if cells and not cells[-1].strip():
+        cells = cells[:-1]
+    return len(cells)
+
+
+def check_paper_tables(papers: Path = ROOT / "papers") -> list[str]:
+    "Every Markdown table under papers/<system>/ has at most MAX_TABLE_COLUMNS columns (a person must read it)."
+    problems = []
+    for path in sorted(papers.glob("*/*.md")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for i in range(1, len(lines)):
+            if _SEPARATOR.match(lines[i]) and "|" in lines[i] and "|" in lines[i - 1]:
+                n = markdown_table_columns(lines[i - 1])
+                if n > MAX_TABLE_COLUMNS:
+                    problems.append(f"{path.relative_to(ROOT)}, line {i}: a table with {n} columns (at most "
+                                    f"{MAX_TABLE_COLUMNS}); publish it again with `python -m crossmodal.results` "
+                                    f"and choose its columns with run.save_table(..., show=[...])")
     return problems
 
 
@@ -65,7 +96,7 @@ def main() -> int:
     ap.add_argument("--fix-kernels", action="store_true")
     ap.add_argument("--no-sync", action="store_true", help="skip the nbdev_clean/nbdev_export sync check")
     args = ap.parse_args()
-    problems = check_notebooks(args.fix_kernels) + ([] if args.no_sync else check_sync())
+    problems = check_notebooks(args.fix_kernels) + check_paper_tables() + ([] if args.no_sync else check_sync())
     for p in problems:
         print("FAIL " + p)
     print(f"repo checks: {'ok' if not problems else f'{len(problems)} problem(s)'}")

@@ -7,18 +7,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shlex
-import shutil
 from pathlib import Path
+from typing import Mapping, Sequence
 
 import pandas as pd
 
-from .core import outputs_dir, repo_root
+from .core import (MAX_SHOWN_COLUMNS, _metric_columns, outputs_dir, repo_root, write_bytes_atomic,
+                             write_text_atomic)
 from .io import DataFormatError, read_json
 
 # %% auto #0
-__all__ = ['PROVENANCE_COLUMNS', 'load_runs', 'regenerate_command', 'read_reference', 'publish', 'publish_all', 'main']
+__all__ = ['PROVENANCE_COLUMNS', 'load_runs', 'regenerate_command', 'format_number', 'format_mean_sd', 'readable_table',
+           'count_seeds', 'provenance_text', 'render_markdown', 'tex_escape', 'render_latex', 'read_table_spec',
+           'read_reference', 'publish', 'publish_all', 'main']
 
 # %% ../../nbs/05_results.ipynb #ebd1b7ab
 def load_runs(system: str, root: str | os.PathLike | None = None) -> pd.DataFrame:
@@ -51,14 +55,173 @@ def regenerate_command(notebook: str | None, params: dict, command: str | None =
 PROVENANCE_COLUMNS = ["run_id", "commit", "dirty", "device", "date"]
 
 
-def _write_table(df: pd.DataFrame, stem: Path, caption: str) -> None:
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    df.to_csv(stem.with_suffix(".csv"), index=False)
-    stem.with_suffix(".md").write_text(df.to_markdown(index=False, floatfmt=".4g") + "\n")
-    num = df.select_dtypes("number").columns
-    latex = df.to_latex(index=False, float_format="%.4g", caption=caption, label=f"tab:{stem.parent.name}-{stem.name}",
-                        escape=True) if len(df) else ""
-    stem.with_suffix(".tex").write_text(latex)
+def format_number(value) -> str:
+    "A number as a person reads it: whole numbers as integers, others with 4 significant digits; missing -> ''."
+    if value is None:
+        return ""
+    if isinstance(value, float) or hasattr(value, "dtype") and getattr(value.dtype, "kind", "") == "f":
+        v = float(value)
+        if math.isnan(v):
+            return ""
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else f"{v:.4g}"
+    return str(value)
+
+
+def format_mean_sd(mean, sd) -> str:
+    "`mean ± sd` with both rounded to the sd's second significant digit; the mean alone when the sd is missing."
+    if mean is None or pd.isna(mean):
+        return ""
+    mean = float(mean)
+    if sd is None or pd.isna(sd):
+        return format_number(mean)
+    sd = float(sd)
+    if sd < 0 or math.isinf(sd):
+        raise ValueError(f"a standard deviation must be finite and >= 0, got {sd}")
+    if sd == 0:
+        return f"{format_number(mean)} ± 0"
+    decimals = min(6, max(0, 1 - math.floor(math.log10(sd))))
+    return f"{mean:.{decimals}f} ± {sd:.{decimals}f}"
+
+# %% ../../nbs/05_results.ipynb #6a64fced
+def readable_table(table: pd.DataFrame, show: Sequence[str] | None = None, *, keep: Sequence[str] = (),
+                   max_columns: int = MAX_SHOWN_COLUMNS, source: str = "the CSV") -> tuple[pd.DataFrame, str | None]:
+    """The reader's view of `table`: the `show` columns (default: every column that is not a metric's sd or a
+    provenance column, capped at `max_columns`, the `keep` columns always kept), each metric as `mean ± sd`
+    under its name, every cell a string. Returns it and a note saying which columns were left out (or None);
+    `source` names where the reader finds every column."""
+    columns = [str(c) for c in table.columns]
+    table = table.set_axis(columns, axis=1)
+    metrics = _metric_columns(columns)                                  # {m: (mean column, sd column)}
+    of_mean = {mean: m for m, (mean, _) in metrics.items()}           # "accuracy_mean" -> "accuracy"
+    sd_columns = {sd for _, sd in metrics.values()}
+    note = None
+    if show is not None:
+        if isinstance(show, str):
+            raise TypeError(f"show must be a list of column names, got the string {show!r}")
+        unknown = [c for c in show if c not in columns and c not in metrics]
+        if unknown:
+            extra = f"; metrics shown as mean ± sd: {sorted(metrics)}" if metrics else ""
+            raise ValueError(f"show names unknown column(s) {unknown}; the table has {columns}{extra}")
+        picked = [c if c in metrics else of_mean.get(c, c) for c in show]
+        twice = sorted({c for c in picked if picked.count(c) > 1})
+        if twice:
+            raise ValueError(f"show names {twice} more than once (a metric and its mean column are one column)")
+        if len(picked) > max_columns:
+            raise ValueError(f"show lists {len(picked)} columns; at most {max_columns} fit a reader's table "
+                             f"({source} keeps every column)")
+    else:
+        candidates = []
+        for c in columns:
+            if c in sd_columns or c in PROVENANCE_COLUMNS:
+                continue
+            candidates.append(of_mean.get(c, c))
+        picked = candidates
+        if len(candidates) > max_columns:
+            kept = [c for c in candidates if c in keep]
+            room = max(max_columns - len(kept), 0)
+            chosen = set([c for c in candidates if c not in keep][:room]) | set(kept)
+            picked = [c for c in candidates if c in chosen]
+            left_out = [c for c in candidates if c not in chosen]
+            names = ", ".join(f"`{c}`" for c in left_out[:8]) + (", …" if len(left_out) > 8 else "")
+            note = (f"Showing {len(picked)} of {len(candidates)} columns (no column choice was saved with this "
+                    f"table); left out: {names}. Every column is in {source}.")
+    out = {}
+    for c in picked:
+        if c in metrics:
+            mean, sd = metrics[c]
+            bad = table[sd][(table[sd] < 0) | (table[sd] == float("inf"))]
+            if len(bad):
+                raise ValueError(f"column {sd!r} (the sd of {c!r}) has a negative or infinite value {bad.iloc[0]} "
+                                 f"in row {int(bad.index[0]) + 1}")
+            out[c] = [format_mean_sd(m, s) for m, s in zip(table[mean], table[sd])]
+        else:
+            out[c] = [format_number(v) for v in table[c]]
+    return pd.DataFrame(out, columns=picked), note
+
+# %% ../../nbs/05_results.ipynb #2052697b
+def count_seeds(spec_seeds: int | None, table: pd.DataFrame, params: Mapping) -> int | None:
+    "How many seeds a table averages: the spec's `seeds`, else a one-valued `seeds` column, else the run's seeds parameter."
+    if spec_seeds is not None:
+        return int(spec_seeds)
+    if "seeds" in table.columns:
+        values = table["seeds"].dropna().unique()
+        if len(values) == 1 and float(values[0]).is_integer():
+            return int(values[0])
+    seeds = params.get("seeds") if isinstance(params, Mapping) else None
+    if isinstance(seeds, (list, tuple)) and seeds:
+        return len(seeds)
+    if isinstance(params, Mapping) and isinstance(params.get("seed"), int):
+        return 1
+    return None
+
+
+def provenance_text(prov: Mapping, seeds: int | None, command: str, code=lambda s: f"`{s}`") -> str:
+    "One line: seeds, run id, commit (dirty or clean tree), device, date, regenerate command; `code` marks literals."
+    dirty = prov.get("dirty")
+    tree = " (dirty tree)" if dirty is True else " (clean tree)" if dirty is False else ""
+    n = "seeds not recorded" if seeds is None else f"{seeds} seed{'s' if seeds != 1 else ''}"
+    return (f"{n} · run {code(prov.get('run_id') or '?')} · commit {code(prov.get('commit') or 'unknown')}{tree} · "
+            f"{prov.get('device') or 'device unknown'} · {prov.get('date') or 'date unknown'} · "
+            f"regenerate: {code(command)}")
+
+
+def _md_cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def render_markdown(view: pd.DataFrame, *, title: str, caption: str | None, provenance: str,
+                    note: str | None = None, numeric: Sequence[str] = ()) -> str:
+    "A Markdown table with its heading (title, caption, provenance line) and the note on left-out columns."
+    head = f"**{title}**" + (f": {caption.strip()}" if caption else "")
+    cells = view.map(_md_cell).set_axis([_md_cell(c) for c in view.columns], axis=1)
+    align = ["right" if c in numeric else "left" for c in view.columns]
+    body = cells.to_markdown(index=False, disable_numparse=True, colalign=align) if len(view.columns) else ""
+    return "\n\n".join(p for p in [head, provenance, body, f"*{note}*" if note else ""] if p) + "\n"
+
+
+_TEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                "±": r"$\pm$", "×": r"$\times$", "≤": r"$\leq$", "≥": r"$\geq$", "…": r"\ldots{}"}
+
+
+def tex_escape(text: str) -> str:
+    "`text` with LaTeX's special characters escaped (and ±, ×, ≤, ≥ as maths)."
+    return "".join(_TEX_ESCAPES.get(ch, ch) for ch in str(text))
+
+
+def render_latex(view: pd.DataFrame, *, label: str, title: str, caption: str | None, provenance: str,
+                 note: str | None = None, numeric: Sequence[str] = ()) -> str:
+    "A booktabs `table` whose caption carries the title, caption and provenance; the note under the tabular."
+    spec = "".join("r" if c in numeric else "l" for c in view.columns)
+    rows = [" & ".join(tex_escape(c) for c in view.columns) + r" \\", r"\midrule"]
+    rows += [" & ".join(tex_escape(v) for v in row) + r" \\" for row in view.itertuples(index=False)]
+    cap = tex_escape(title) + (f": {tex_escape(caption.strip())}" if caption else "") + ". " + provenance + "."
+    lines = [r"\begin{table}[ht]", r"\centering", f"\\caption{{{cap}}}", f"\\label{{{label}}}",
+             f"\\begin{{tabular}}{{{spec}}}", r"\toprule", *rows, r"\bottomrule", r"\end{tabular}"]
+    if note:
+        lines += [r"\par\smallskip\footnotesize " + tex_escape(note.replace("`", ""))]
+    return "\n".join(lines + [r"\end{table}"]) + "\n"
+
+# %% ../../nbs/05_results.ipynb #651dee4e
+def read_table_spec(path: str | os.PathLike) -> dict:
+    "The reader's view saved with a table (`tables/<name>.json`): `show`, `seeds`, `caption`; all None without a file."
+    path = Path(path)
+    if not path.exists():
+        return {"show": None, "seeds": None, "caption": None}
+    spec = read_json(path, expect=dict)
+    extra = sorted(set(spec) - {"show", "seeds", "caption"})
+    if extra:
+        raise DataFormatError(path, f"unknown key(s) {extra}; a table spec has 'show', 'seeds' and 'caption'")
+    show, seeds, caption = spec.get("show"), spec.get("seeds"), spec.get("caption")
+    if show is not None and (not isinstance(show, list) or not show or not all(isinstance(c, str) for c in show)):
+        raise DataFormatError(path, f"expected a non-empty list of column names or null, got {show!r}", key="show")
+    if seeds is not None and (isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1):
+        raise DataFormatError(path, f"expected a positive number of seeds or null, got {seeds!r}", key="seeds")
+    if caption is not None and not isinstance(caption, str):
+        raise DataFormatError(path, f"expected a string or null, got {caption!r}", key="caption")
+    return {"show": show, "seeds": seeds, "caption": caption}
 
 
 def read_reference(system: str, papers: str | os.PathLike | None = None) -> pd.DataFrame | None:
@@ -75,8 +238,15 @@ def read_reference(system: str, papers: str | os.PathLike | None = None) -> pd.D
     return ref
 
 
+def _numeric_columns(table: pd.DataFrame, view: pd.DataFrame) -> list[str]:
+    "Columns of the view that hold numbers (right-aligned): numeric source columns and metrics."
+    metrics = _metric_columns([str(c) for c in table.columns])
+    return [c for c in view.columns if c in metrics
+            or (c in table.columns and pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c]))]
+
+
 def publish(system: str, root: str | os.PathLike | None = None, papers: str | os.PathLike | None = None) -> list[Path]:
-    "Write `papers/<system>/` tables from the newest finished run of each table; returns the files written."
+    "Write `papers/<system>/` tables (CSV for machines, Markdown + LaTeX for readers) from the newest finished run of each table; returns the files written."
     runs = load_runs(system, root)
     out_dir = Path(papers or repo_root() / "papers") / system
     written, sections = [], []
@@ -89,36 +259,49 @@ def publish(system: str, root: str | os.PathLike | None = None, papers: str | os
         for figure in sorted(Path(run["dir"]).glob("figures/*.png")):
             latest_fig[figure.stem] = run
     for name, run in sorted(latest.items()):
-        df = pd.read_csv(Path(run["dir"]) / "tables" / f"{name}.csv")
-        prov = {"run_id": run["run_id"], "commit": run["commit"], "dirty": run["dirty"], "device": run["device"],
+        tables = Path(run["dir"]) / "tables"
+        df = pd.read_csv(tables / f"{name}.csv")
+        spec = read_table_spec(tables / f"{name}.json")
+        prov = {"run_id": run["run_id"], "commit": run["commit"],
+                "dirty": None if pd.isna(run["dirty"]) else bool(run["dirty"]), "device": run["device"],
                 "date": str(run["start"])[:10]}
-        for col, val in prov.items():
-            df[col] = val
-        stem = out_dir / name
-        _write_table(df, stem, caption=f"{system}: {name} (run {run['run_id']})")
-        written += [stem.with_suffix(s) for s in (".csv", ".md", ".tex")]
+        try:
+            view, note = readable_table(df, spec["show"], source=f"`{name}.csv`")
+        except ValueError as e:
+            raise DataFormatError(tables / f"{name}.json", str(e), key="show") from None
         cmd = regenerate_command(run["notebook"], run["params"], run["command"])
-        sections.append(f"## {name}\n\nRun `{run['run_id']}` at commit `{run['commit'] or 'unknown'}`"
-                        f"{' (dirty tree)' if run['dirty'] else ''} on {run['device']}, {run['start']}.\n"
-                        f"Regenerate: `{cmd}`\n\n" + df.drop(columns=PROVENANCE_COLUMNS).to_markdown(index=False, floatfmt=".4g"))
+        seeds = count_seeds(spec["seeds"], df, run["params"])
+        title, numeric = f"{system} / {name}", _numeric_columns(df, view)
+        md = render_markdown(view, title=title, caption=spec["caption"], note=note, numeric=numeric,
+                             provenance=provenance_text(prov, seeds, cmd))
+        tex = render_latex(view, label=f"tab:{system}-{name}", title=title, caption=spec["caption"], note=note,
+                           numeric=numeric, provenance=provenance_text(
+                               prov, seeds, cmd, code=lambda s: f"\\texttt{{{tex_escape(s)}}}"))
+        full = df.copy()
+        for col, val in prov.items():
+            full[f"run.{col}" if col in df.columns else col] = val
+        stem = out_dir / name
+        written += [write_text_atomic(stem.with_suffix(".csv"), full.to_csv(index=False)),
+                    write_text_atomic(stem.with_suffix(".md"), md), write_text_atomic(stem.with_suffix(".tex"), tex)]
+        sections.append(f"## {name}\n\n{md.rstrip()}")
     for name, run in sorted(latest_fig.items()):
-        target = out_dir / f"{name}.png"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(Path(run["dir"]) / "figures" / f"{name}.png", target)
+        target = write_bytes_atomic(out_dir / f"{name}.png", (Path(run["dir"]) / "figures" / f"{name}.png").read_bytes())
         written.append(target)
         sections.append(f"## Figure: {name}\n\nRun `{run['run_id']}` at commit `{run['commit'] or 'unknown'}`"
-                        f"{' (dirty tree)' if run['dirty'] else ''}; regenerate: "
+                        f"{' (dirty tree)' if run['dirty'] is True else ''}; regenerate: "
                         f"`{regenerate_command(run['notebook'], run['params'], run['command'])}`\n\n![{name}]({name}.png)")
     ref = read_reference(system, papers)
     if ref is not None:
+        view, note = readable_table(ref, keep=["source"], source="`reference.csv`")
         sections.append("## Published reference numbers (not ours)\n\nCopied from the sources named in each row; "
-                        "kept as data in `reference.csv`.\n\n" + ref.to_markdown(index=False))
+                        "kept as data in `reference.csv`.\n\n"
+                        + view.map(_md_cell).to_markdown(index=False, disable_numparse=True)
+                        + (f"\n\n*{note}*" if note else ""))
     if sections:
-        readme = out_dir / "README.md"
-        readme.parent.mkdir(parents=True, exist_ok=True)
-        readme.write_text(f"# {system}: results\n\nGenerated by `python -m crossmodal.results {system}` from the runs in "
-                          f"`outputs/{system}/`; do not edit by hand.\n\n" + "\n\n".join(sections) + "\n")
-        written.append(readme)
+        written.append(write_text_atomic(
+            out_dir / "README.md", f"# {system}: results\n\nGenerated by `python -m crossmodal.results {system}` from the "
+            f"runs in `outputs/{system}/`; do not edit by hand. Each table's CSV keeps every column; the tables "
+            f"below show the columns a reader needs.\n\n" + "\n\n".join(sections) + "\n"))
     return written
 
 
