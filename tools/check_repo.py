@@ -2,7 +2,7 @@
 """Repository hygiene checks run by `make test` before any notebook runs.
 
 1. Every notebook in nbs/ names a kernel (papermill needs `metadata.kernelspec`), and experiment notebooks
-   (`x0_*.ipynb` and `09_demo_experiment.ipynb`) have a cell tagged `parameters`.
+   (`x0_*.ipynb` and `09_demo_experiment.ipynb`) have a cell tagged `parameters` that sets `scale`.
 2. `nbdev_clean` and `nbdev_export` leave the git tree unchanged: notebooks are committed clean and lib/ is
    in sync with nbs/ (a new exported module that was never committed counts as a change).
 3. No Markdown table under papers/<system>/ has more than 12 columns (tables are for people; the CSV
@@ -35,6 +35,11 @@ def check_notebooks(fix: bool) -> list[str]:
         if EXPERIMENT.match(path.name) and not path.name.startswith("00_") and not any(
                 "parameters" in c.get("metadata", {}).get("tags", []) for c in nb["cells"]):
             problems.append(f"{path.relative_to(ROOT)}: experiment notebook without a cell tagged 'parameters'")
+        params = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+        if EXPERIMENT.match(path.name) and params and not re.search(
+                r"^scale\s*(:[^=]*)?=", "".join(params[0]["source"]), re.M):
+            problems.append(f"{path.relative_to(ROOT)}: the parameters cell has no `scale` "
+                            f"(\"smoke\" | \"cpu\" | \"paper\"; tests inject scale = \"smoke\")")
     return problems
 
 

@@ -7,11 +7,21 @@ cells and `nbdev_export()` cells are skipped. The working directory is `nbs/`, a
 The executed notebooks (with outputs) are written to `--out` (default `_build/executed/`), where
 `tools/build_docs.py` picks them up, so the test run and the docs share one execution.
 
+Experiment notebooks (a cell tagged `parameters`: `nbs/x0_*`, `09_demo_experiment`) run at their smoke scale:
+a cell `scale = "smoke"` (tagged `injected-parameters`, as papermill tags its own) goes right after the
+parameters cell, `CROSSMODAL_OUTPUTS` points at a throw-away temporary folder (deleted afterwards) and
+`CROSSMODAL_TRACKING=disabled`, so a test run publishes nothing. A parameters cell without `scale` fails
+the notebook. `--scale cpu` (or `paper`) injects that scale instead; `--scale none` injects nothing. The
+default-scale runs are `tools/run_experiment.py`'s (`make results`), whose executed copies replace these.
+
 Prints one line per notebook and closes with `N passed, N failed`; exits 1 if any notebook failed.
 """
 import argparse
+import ast
 import os
+import shutil
 import sys
+import tempfile
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -20,7 +30,32 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _run_one(fn: str, out_dir: str, force_flags: list[str]) -> tuple[str, bool, float, str]:
+def _assigned_names(source: str) -> set[str]:
+    "Names a cell's top-level statements assign (`x = ...`, `x: int = ...`)."
+    names = set()
+    for node in ast.parse(source).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return names
+
+
+def inject_scale(nb, scale: str, fname: str) -> bool:
+    "Insert `scale = <scale>` after the `parameters` cell of an experiment notebook; False if it has none."
+    from execnb.nbio import mk_cell
+    idx = [i for i, c in enumerate(nb.cells) if "parameters" in (c.get("metadata", {}).get("tags") or [])]
+    if not idx:
+        return False
+    params = nb.cells[idx[0]]
+    if "scale" not in _assigned_names(params.source):
+        raise ValueError(f"{fname}: the parameters cell (cell {idx[0]}) defines no `scale`; every experiment "
+                         f"notebook takes scale = \"smoke\" | \"cpu\" | \"paper\" (CONTRIBUTING.md, Experiments)")
+    cell = mk_cell(f"# Injected by tools/run_notebooks.py: tests run experiments at the smoke scale\nscale = {scale!r}",
+                   metadata={"tags": ["injected-parameters"]})
+    nb.cells.insert(idx[0] + 1, cell)
+    return True
+
+
+def _run_one(fn: str, out_dir: str, force_flags: list[str], scale: str = "smoke") -> tuple[str, bool, float, str]:
     os.environ["IN_TEST"] = "1"
     os.environ.setdefault("CROSSMODAL_TRACKING", "disabled")
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
@@ -46,6 +81,14 @@ def _run_one(fn: str, out_dir: str, force_flags: list[str]) -> tuple[str, bool, 
         return bool(skip & direc.keys())
 
     start = time.time()
+    scratch = None
+    try:
+        if scale != "none" and inject_scale(nb, scale, path.name):
+            scratch = tempfile.mkdtemp(prefix=f"crossmodal-test-outputs-{path.stem}-")
+            os.environ["CROSSMODAL_OUTPUTS"] = scratch   # nothing a test run writes reaches outputs/ or papers/
+            os.environ["CROSSMODAL_TRACKING"] = "disabled"
+    except (ValueError, SyntaxError) as e:
+        return path.name, False, 0.0, f"{type(e).__name__}: {e}"
     shell = CaptureShell(path)
     err = ""
     try:
@@ -55,6 +98,9 @@ def _run_one(fn: str, out_dir: str, force_flags: list[str]) -> tuple[str, bool, 
     except Exception:
         err = shell.prettytb(fname=path) if shell.exc else traceback.format_exc()
         ok = False
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     for cell in nb.cells:  # the processed notebook carries nbdev's private attributes: drop them
         for attr in [k for k in cell if k.endswith("_")]:
             cell.pop(attr, None)
@@ -70,6 +116,8 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / "_build" / "executed"), help="folder for executed copies")
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--skip", default="", help="regex of notebook names to leave out")
+    ap.add_argument("--scale", default="smoke", choices=("smoke", "cpu", "paper", "none"),
+                    help="scale injected into experiment notebooks (default smoke; none = their own default)")
     args = ap.parse_args()
     import re
     files = [Path(f) for f in args.notebooks] or sorted((ROOT / "nbs").glob("*.ipynb"))
@@ -81,7 +129,7 @@ def main() -> int:
     files.sort(key=lambda f: -f.stat().st_size)
     passed, failed, t0 = [], [], time.time()
     with ProcessPoolExecutor(max_workers=args.workers, max_tasks_per_child=1) as pool:
-        futs = [pool.submit(_run_one, str(f), args.out, args.flags.split()) for f in files]
+        futs = [pool.submit(_run_one, str(f), args.out, args.flags.split(), args.scale) for f in files]
         for fut in as_completed(futs):
             name, ok, secs, err = fut.result()
             print(f"{'PASS' if ok else 'FAIL'} {name} ({secs:.1f} s)", flush=True)
