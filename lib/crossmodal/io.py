@@ -5,15 +5,23 @@
 # %% ../../nbs/01_io.ipynb #a1c2619b
 from __future__ import annotations
 
+import codecs
 import csv
 import json
+import math
+import numbers
 import os
 import re
+import zipfile
+import zlib
+from io import StringIO
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import torch
 import yaml
+
+from .core import atomic_write, clean_stale_temp, temp_path_for
 
 # %% auto #0
 __all__ = ['DataFormatError', 'validate_record', 'iter_jsonl', 'read_jsonl', 'read_json', 'read_yaml', 'read_csv',
@@ -21,10 +29,13 @@ __all__ = ['DataFormatError', 'validate_record', 'iter_jsonl', 'read_jsonl', 're
 
 # %% ../../nbs/01_io.ipynb #5724d2a5
 class DataFormatError(ValueError):
-    "Bad input data: the message names the file, line and field, and what was expected."
-    def __init__(self, path: str | os.PathLike, message: str, line: int | None = None, key: str | None = None):
-        self.path, self.line, self.key = str(path), line, key
-        where = self.path + (f", line {line}" if line is not None else "") + (f", field '{key}'" if key is not None else "")
+    "Bad input data: the message names the file, line, byte offset and field, and what was expected."
+    def __init__(self, path: str | os.PathLike, message: str, line: int | None = None, key: str | None = None,
+                 offset: int | None = None):
+        self.path, self.line, self.key, self.offset = str(path), line, key, offset
+        where = (self.path + (f", line {line}" if line is not None else "")
+                 + (f", byte offset {offset}" if offset is not None else "")
+                 + (f", field '{key}'" if key is not None else ""))
         super().__init__(f"{where}: {message}")
 
 # %% ../../nbs/01_io.ipynb #fff8fc95
@@ -37,18 +48,91 @@ def _check_file(path: str | os.PathLike) -> Path:
     return path
 
 
+def _decode_utf8(path: Path, raw: bytes, *, first_line: int = 1, first_offset: int = 0) -> str:
+    "`raw` decoded as UTF-8, or a DataFormatError at the line and byte offset of the first bad byte."
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        offset = first_offset + e.start
+        line = first_line + raw.count(b"\n", 0, e.start)
+        hint = ""
+        if first_offset == 0 and raw[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            hint = "; the file starts with a UTF-16 byte-order mark, so it is UTF-16"
+        raise DataFormatError(path, f"not valid UTF-8: byte 0x{raw[e.start]:02x} ({e.reason}){hint}; "
+                                    "this reader expects UTF-8 text (re-save the file as UTF-8)",
+                              line=line, offset=offset) from None
+
+
+def _read_text(path: Path) -> str:
+    "The whole file as UTF-8 text, a leading UTF-8 byte-order mark dropped; decoding errors located."
+    raw = path.read_bytes()
+    skip = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+    return _decode_utf8(path, raw[skip:], first_offset=skip)
+
+# %% ../../nbs/01_io.ipynb #66f1c071
+class _DuplicateKey(Exception):
+    def __init__(self, key: str):
+        self.key = key
+
+
+class _NonFinite(Exception):
+    def __init__(self, token: str):
+        self.token = token
+
+
+def _json_loads(text: str, allow_nan: bool) -> Any:
+    "json.loads that refuses repeated keys and, unless `allow_nan`, NaN/Infinity and overflowing numbers."
+    def pairs(items):
+        obj = {}
+        for k, v in items:
+            if k in obj:
+                raise _DuplicateKey(k)
+            obj[k] = v
+        return obj
+
+    def constant(token):
+        raise _NonFinite(token)
+
+    def parse_float(token):
+        value = float(token)
+        if not math.isfinite(value):
+            raise _NonFinite(token)
+        return value
+
+    if allow_nan:
+        return json.loads(text, object_pairs_hook=pairs)
+    return json.loads(text, object_pairs_hook=pairs, parse_constant=constant, parse_float=parse_float)
+
+
+def _parse_json(path: Path, text: str, allow_nan: bool, line: int | None = None) -> Any:
+    "Parse one JSON document; every failure is a DataFormatError at `line` (or the decoder's line)."
+    try:
+        return _json_loads(text, allow_nan)
+    except json.JSONDecodeError as e:
+        raise DataFormatError(path, f"invalid JSON ({e.msg} at column {e.colno})",
+                              line=line if line is not None else e.lineno) from None
+    except _DuplicateKey as e:
+        raise DataFormatError(path, "key appears twice in one JSON object (json would keep only the last value)",
+                              line=line, key=e.key) from None
+    except _NonFinite as e:
+        raise DataFormatError(path, f"non-finite number {e.token!r} (NaN/Infinity are not JSON; "
+                                    "pass allow_nan=True to accept them)", line=line) from None
+    except RecursionError:
+        raise DataFormatError(path, "JSON nested too deeply to parse", line=line) from None
+
+
 def _type_name(t) -> str:
     return " or ".join(x.__name__ for x in t) if isinstance(t, tuple) else t.__name__
 
 
 def validate_record(record: Any, path, line: int | None = None, required: Sequence[str] = (),
-                    types: Mapping[str, type | tuple] | None = None) -> dict:
-    "Check that `record` is an object with the `required` fields and the given `types`; return it."
+                    types: Mapping[str, type | tuple] | None = None, *, kind: str = "JSON object") -> dict:
+    "Check that `record` is an object (`kind` names it in errors) with the `required` fields and the given `types`; return it."
     if not isinstance(record, dict):
-        raise DataFormatError(path, f"expected a JSON object, got {type(record).__name__}", line=line)
+        raise DataFormatError(path, f"expected a {kind}, got {type(record).__name__}", line=line)
     for key in required:
         if key not in record:
-            raise DataFormatError(path, f"missing required field (record has: {', '.join(sorted(record)) or 'nothing'})",
+            raise DataFormatError(path, f"missing required field (record has: {', '.join(sorted(map(str, record))) or 'nothing'})",
                                   line=line, key=key)
     for key, t in (types or {}).items():
         if key in record and not (isinstance(record[key], t) and not (isinstance(record[key], bool) and bool not in (t if isinstance(t, tuple) else (t,)))):
@@ -58,34 +142,33 @@ def validate_record(record: Any, path, line: int | None = None, required: Sequen
 
 
 def iter_jsonl(path: str | os.PathLike, required: Sequence[str] = (),
-               types: Mapping[str, type | tuple] | None = None) -> Iterator[dict]:
-    "Yield the records of a JSON-lines file, checked; errors name the file and line."
+               types: Mapping[str, type | tuple] | None = None, *, allow_nan: bool = True) -> Iterator[dict]:
+    "Yield the records of a JSON-lines file (UTF-8), checked; errors name the file and line."
     path = _check_file(path)
-    with open(path, encoding="utf-8") as f:
+    with open(path, "rb") as f:
+        offset = 0
         for i, raw in enumerate(f, start=1):
-            if not raw.strip():
+            start = offset
+            offset += len(raw)
+            if i == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw, start = raw[len(codecs.BOM_UTF8):], start + len(codecs.BOM_UTF8)
+            text = _decode_utf8(path, raw, first_line=i, first_offset=start)
+            if not text.strip():
                 continue
-            try:
-                rec = json.loads(raw)
-            except json.JSONDecodeError as e:
-                raise DataFormatError(path, f"invalid JSON ({e.msg} at column {e.colno})", line=i) from None
-            yield validate_record(rec, path, i, required, types)
+            yield validate_record(_parse_json(path, text, allow_nan, line=i), path, i, required, types)
 
 
 def read_jsonl(path: str | os.PathLike, required: Sequence[str] = (),
-               types: Mapping[str, type | tuple] | None = None) -> list[dict]:
+               types: Mapping[str, type | tuple] | None = None, *, allow_nan: bool = True) -> list[dict]:
     "All records of a JSON-lines file (see `iter_jsonl`)."
-    return list(iter_jsonl(path, required, types))
+    return list(iter_jsonl(path, required, types, allow_nan=allow_nan))
 
 
-def read_json(path: str | os.PathLike, required: Sequence[str] = (), expect: type | tuple | None = None) -> Any:
-    "A JSON document; `expect` checks its top-level type, `required` its keys (for an object)."
+def read_json(path: str | os.PathLike, required: Sequence[str] = (), expect: type | tuple | None = None,
+              *, allow_nan: bool = True) -> Any:
+    "A JSON document (UTF-8); `expect` checks its top-level type, `required` its keys (for an object)."
     path = _check_file(path)
-    text = path.read_text(encoding="utf-8")
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise DataFormatError(path, f"invalid JSON ({e.msg} at column {e.colno})", line=e.lineno) from None
+    obj = _parse_json(path, _read_text(path), allow_nan)
     if expect is not None and not isinstance(obj, expect):
         raise DataFormatError(path, f"expected a JSON {_type_name(expect)} at the top level, got {type(obj).__name__}")
     if required:
@@ -93,95 +176,223 @@ def read_json(path: str | os.PathLike, required: Sequence[str] = (), expect: typ
     return obj
 
 
+class _UniqueKeySafeLoader(yaml.SafeLoader):
+    "PyYAML's SafeLoader (plain data only) that refuses a key repeated in one mapping."
+
+
+def _construct_unique_mapping(loader: _UniqueKeySafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            first = seen.get(key)
+        except TypeError:  # unhashable key: the base constructor reports it
+            continue
+        if first is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} appears twice in one mapping (first on line {first})", key_node.start_mark)
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeySafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
+
+
 def read_yaml(path: str | os.PathLike, required: Sequence[str] = ()) -> Any:
-    "A YAML document read with `yaml.safe_load` (never executes tags)."
+    "A YAML document (UTF-8) read with a safe loader (never executes tags; a repeated key is an error)."
     path = _check_file(path)
+    text = _read_text(path)
     try:
-        obj = yaml.safe_load(path.read_text(encoding="utf-8"))
+        obj = yaml.load(text, Loader=_UniqueKeySafeLoader)  # a SafeLoader subclass: same guarantees as yaml.safe_load
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        raise DataFormatError(path, f"invalid YAML ({getattr(e, 'problem', e)})",
+        raise DataFormatError(path, f"invalid YAML ({getattr(e, 'problem', None) or e})",
                               line=mark.line + 1 if mark else None) from None
+    except RecursionError:
+        raise DataFormatError(path, "YAML nested too deeply to parse") from None
     if required:
-        validate_record(obj, path, None, required)
+        validate_record(obj, path, None, required, kind="YAML mapping")
     return obj
 
-# %% ../../nbs/01_io.ipynb #8e98c8e8
+# %% ../../nbs/01_io.ipynb #95a27490
+def _csv_records(path: Path, text: str, delimiter: str) -> Iterator[tuple[int, int, list[str]]]:
+    "Yield `(first line, last line, fields)` per CSV record, parsed strictly; quoting errors located."
+    reader = csv.reader(StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    first = 1
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            if "unexpected end of data" in str(e):
+                raise DataFormatError(path, "a quote opened here is never closed (the rest of the file would be read "
+                                            "as one field)", line=first) from None
+            raise DataFormatError(path, f"malformed CSV quoting ({e})", line=reader.line_num) from None
+        yield first, reader.line_num, fields
+        first = reader.line_num + 1
+
+
 def read_csv(path: str | os.PathLike, required_columns: Sequence[str] = (),
-             converters: Mapping[str, Callable[[str], Any]] | None = None, delimiter: str = ",") -> list[dict]:
-    "Rows of a CSV file with a header, checked and converted; errors name the file, line and column."
+             converters: Mapping[str, Callable[[str], Any]] | None = None, delimiter: str = ",", *,
+             allow_nonfinite: bool = False, multiline_fields: bool = False) -> list[dict]:
+    "Rows of a UTF-8 CSV file with a header, checked and converted; errors name the file, line and column."
     path = _check_file(path)
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f, delimiter=delimiter)
-        header = reader.fieldnames or []
-        missing = [c for c in required_columns if c not in header]
-        if missing:
-            raise DataFormatError(path, f"missing column(s) {missing}; header is {header}", line=1)
-        rows = []
-        for row in reader:
-            line = reader.line_num
-            if None in row:
-                raise DataFormatError(path, f"{len(header) + len(row[None])} fields, the header has {len(header)}", line=line)
-            if any(v is None for v in row.values()):
-                raise DataFormatError(path, f"fewer fields than the {len(header)} in the header", line=line)
-            for col, conv in (converters or {}).items():
-                try:
-                    row[col] = conv(row[col])
-                except KeyError:
-                    raise DataFormatError(path, "converter given for a column that is not in the header", key=col) from None
-                except (TypeError, ValueError) as e:
-                    raise DataFormatError(path, f"cannot convert {row[col]!r} with {getattr(conv, '__name__', conv)} ({e})",
-                                          line=line, key=col) from None
-            rows.append(row)
+    converters = dict(converters or {})
+    for col, conv in converters.items():
+        if not callable(conv):
+            raise TypeError(f"read_csv: the converter for column {col!r} must be callable, got {type(conv).__name__}")
+    records = _csv_records(path, _read_text(path), delimiter)
+    header = None
+    rows = []
+    for first, last, fields in records:
+        if not fields:  # a blank line
+            continue
+        if last > first and not multiline_fields:
+            raise DataFormatError(path, f"a field spans lines {first}-{last}: an unclosed quote? (pass "
+                                        "multiline_fields=True if quoted line breaks are intended)", line=first)
+        if header is None:
+            header = fields
+            empty = [i + 1 for i, name in enumerate(header) if not name.strip()]
+            if empty:
+                raise DataFormatError(path, f"empty column name at position(s) {empty} of the header {header}", line=first)
+            dup = sorted({name for name in header if header.count(name) > 1})
+            if dup:
+                raise DataFormatError(path, f"duplicate column name(s) {dup} in the header; every column needs its own "
+                                            "name", line=first)
+            missing = [c for c in required_columns if c not in header]
+            if missing:
+                raise DataFormatError(path, f"missing column(s) {missing}; header is {header}", line=first)
+            unknown = [c for c in converters if c not in header]
+            if unknown:
+                raise DataFormatError(path, f"converter given for column(s) {unknown} that are not in the header "
+                                            f"{header}", line=first)
+            continue
+        if len(fields) > len(header):
+            raise DataFormatError(path, f"{len(fields)} fields, the header has {len(header)}", line=first)
+        if len(fields) < len(header):
+            raise DataFormatError(path, f"fewer fields than the {len(header)} in the header ({len(fields)})", line=first)
+        row = dict(zip(header, fields))
+        for col, conv in converters.items():
+            raw = row[col]
+            try:
+                value = conv(raw)
+            except Exception as e:
+                raise DataFormatError(path, f"cannot convert {raw!r} with {getattr(conv, '__name__', conv)} "
+                                            f"({type(e).__name__}: {e})", line=first, key=col) from None
+            if (not allow_nonfinite and isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral)
+                    and not math.isfinite(value)):
+                raise DataFormatError(path, f"{raw!r} converts to {value}, not a finite number (pass "
+                                            "allow_nonfinite=True if NaN/inf are meaningful here)", line=first, key=col)
+            row[col] = value
+        rows.append(row)
+    if header is None:
+        raise DataFormatError(path, "empty file: expected a header line", line=1)
     return rows
 
-# %% ../../nbs/01_io.ipynb #70c9a544
-def save_checkpoint(obj: Any, path: str | os.PathLike) -> Path:
-    "Save `obj` with `torch.save` to `path` atomically (temp file + fsync + rename)."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+# %% ../../nbs/01_io.ipynb #2406c350
+def _load_failure(e: BaseException) -> str:
+    "A one-line reason for a failed torch.load, keeping the refused global of a weights-only refusal."
+    text = str(e)
+    m = re.search(r"WeightsUnpickler error:\s*(.+?)(?: Please use| Check the|\n|$)", text)
+    if m:
+        return f"refused by weights-only loading: {m.group(1).strip()}"
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    return f"{type(e).__name__}: {first[:300]}"
+
+
+def _verify_zip(path: Path) -> None:
+    "Check that `path` is a complete zip archive whose members all pass their CRC-32 check."
+    size = path.stat().st_size
+    if size == 0:
+        raise DataFormatError(path, "empty file (0 bytes), not a checkpoint: a write that never finished?")
     try:
-        with open(tmp, "wb") as f:
-            torch.save(obj, f)
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except zipfile.BadZipFile as e:
+        raise DataFormatError(path, f"not a complete torch checkpoint ({e}; {size} bytes): truncated, or not "
+                                    "written by torch.save (pass verify=False for a legacy non-zip file)") from None
+    except (OSError, EOFError, ValueError, NotImplementedError, zlib.error) as e:
+        raise DataFormatError(path, f"unreadable checkpoint archive ({type(e).__name__}: {e})") from None
+    if bad is not None:
+        raise DataFormatError(path, f"corrupted checkpoint: member '{bad}' fails its CRC-32 check (a changed byte)")
+
+
+def save_checkpoint(obj: Any, path: str | os.PathLike) -> Path:
+    "Save `obj` with `torch.save` to `path` through `atomic_write`, checking it loads back weights-only; stale temp files in the folder are removed first."
+    path = Path(path)
+    if path.parent.is_dir():
+        clean_stale_temp(path.parent)
+    try:
+        with atomic_write(path, "wb") as f:
+            try:
+                torch.save(obj, f)
+            except OSError:
+                raise
+            except Exception as e:
+                raise DataFormatError(path, f"cannot save this object as a checkpoint ({type(e).__name__}: {e})") from None
             f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+            try:
+                torch.load(temp_path_for(path), map_location="cpu", weights_only=True, mmap=True)
+            except Exception as e:
+                raise DataFormatError(path, f"this object would not load back with load_checkpoint ({_load_failure(e)}); "
+                                            "store tensors, numbers, strings, lists and dicts") from None
+    except OSError as e:
+        e.add_note(f"while saving the checkpoint {path}")
+        raise
     return path
 
 
-def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> Any:
-    "Load a checkpoint with `weights_only=True`; a clear error for missing or unsafe files."
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu", *, verify: bool = True) -> Any:
+    "Load a checkpoint with `weights_only=True` after checking the archive (size, zip end record, CRC-32 of every member unless `verify=False`); errors name the file and the reason."
     path = _check_file(path)
+    if verify:
+        _verify_zip(path)
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:
-        raise DataFormatError(path, f"not a loadable weights-only checkpoint ({type(e).__name__}: {str(e).splitlines()[0][:200]})") from None
+        raise DataFormatError(path, f"not a loadable weights-only checkpoint ({_load_failure(e)})") from None
 
 
-_STEP_RE = re.compile(r"step-(\d+)\.pt$")
+_STEP_RE = re.compile(r"step-(\d+)\.pt")
 
 
 def checkpoint_path(folder: str | os.PathLike, step: int) -> Path:
     "The canonical name of the checkpoint at `step` in `folder` (`step-00000042.pt`)."
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
+        raise ValueError(f"checkpoint_path: step must be a non-negative int, got {step!r}")
     return Path(folder) / f"step-{int(step):08d}.pt"
 
 
+def _step_checkpoints(folder: Path) -> list[tuple[int, Path]]:
+    return sorted((int(m.group(1)), p) for p in folder.iterdir() if (m := _STEP_RE.fullmatch(p.name)) and p.is_file())
+
+
 def latest_checkpoint(folder: str | os.PathLike) -> Path | None:
-    "The checkpoint with the highest step in `folder`, or None when there is none (a fresh start)."
+    "The `step-*.pt` checkpoint with the highest step in `folder`, or None when the folder is missing or holds none (a fresh start); a file instead of a folder is an error. Removes stale temp files."
     folder = Path(folder)
-    if not folder.is_dir():
+    if not folder.exists():
         return None
-    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := _STEP_RE.search(p.name))]
-    return max(found)[1] if found else None
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{folder}: expected a folder of step-*.pt checkpoints, found a file "
+                                 "(pass its folder, or load the file with load_checkpoint)")
+    clean_stale_temp(folder)
+    found = _step_checkpoints(folder)
+    return found[-1][1] if found else None
 
 
 def prune_checkpoints(folder: str | os.PathLike, keep: int = 2) -> list[Path]:
-    "Delete all but the `keep` newest step checkpoints; returns the deleted paths."
-    found = sorted((int(m.group(1)), p) for p in Path(folder).iterdir() if (m := _STEP_RE.search(p.name)))
-    gone = [p for _, p in found[:-keep]] if keep > 0 else [p for _, p in found]
+    "Delete all but the `keep` newest step checkpoints (and stale temp files); returns the deleted checkpoints."
+    if isinstance(keep, bool) or not isinstance(keep, numbers.Integral) or keep < 0:
+        raise ValueError(f"prune_checkpoints: keep must be a non-negative int, got {keep!r}")
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{folder}: expected a folder of step-*.pt checkpoints")
+    clean_stale_temp(folder)
+    found = _step_checkpoints(folder)
+    gone = [p for _, p in found[: len(found) - keep]]
     for p in gone:
-        p.unlink()
+        p.unlink(missing_ok=True)
     return gone
