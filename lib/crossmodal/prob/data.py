@@ -17,7 +17,8 @@ from ..io import DataFormatError, load_checkpoint, read_json
 
 # %% auto #0
 __all__ = ['PairedEmbeddings', 'plausible_matrix', 'n_plausible', 'check_embedding_pair', 'load_paired_embeddings',
-           'save_paired_embeddings', 'synthetic_pairs', 'synthetic_benchmark']
+           'save_paired_embeddings', 'synthetic_pairs', 'synthetic_benchmark', 'synthetic_splits', 'validation_split',
+           'check_train_test']
 
 # %% ../../../nbs/22_prob_data.ipynb #43668ea4
 @dataclass
@@ -37,6 +38,16 @@ class PairedEmbeddings:
 
     @property
     def has_plausible(self) -> bool: return self.text_concepts is not None and self.video_concepts is not None
+
+    @property
+    def groups(self) -> np.ndarray:
+        "[N] int64: rows with the same video id share a group (several captions of one video); else one group per row."
+        if self.ids is None:
+            return np.arange(len(self), dtype=np.int64)
+        return np.unique(np.asarray([str(i) for i in self.ids]), return_inverse=True)[1].astype(np.int64)
+
+    @property
+    def one_caption_per_video(self) -> bool: return self.ids is None or len(set(self.ids)) == len(self.ids)
 
     def subset(self, idx) -> "PairedEmbeddings":
         "The pairs at `idx` (rows stay aligned)."
@@ -62,8 +73,8 @@ def n_plausible(data: PairedEmbeddings) -> tuple[np.ndarray, np.ndarray]:
 
 # %% ../../../nbs/22_prob_data.ipynb #b671fcb9
 def check_embedding_pair(text: np.ndarray, video: np.ndarray, text_path, video_path,
-                         expected_dim: int | None = None) -> None:
-    "Raise `DataFormatError` (naming the file) unless text/video are finite 2-D arrays of equal shape."
+                         expected_dim: int | None = None, allow_row_mismatch: bool = False) -> None:
+    "Raise `DataFormatError` (naming the file) unless text/video are finite 2-D arrays of equal shape (equal width only, with `allow_row_mismatch`)."
     for arr, path in ((text, text_path), (video, video_path)):
         if arr.ndim != 2:
             raise DataFormatError(path, f"expected a 2-D array [N, D], got shape {tuple(arr.shape)}")
@@ -78,7 +89,9 @@ def check_embedding_pair(text: np.ndarray, video: np.ndarray, text_path, video_p
         norms = np.linalg.norm(arr, axis=1)
         if (norms == 0).any():
             raise DataFormatError(path, f"row {int(np.argmin(norms))} is all zeros; cannot L2-normalise")
-    if text.shape != video.shape:
+    if text.shape[1] != video.shape[1]:
+        raise DataFormatError(video_path, f"expected dimension {text.shape[1]} (as {Path(text_path).name}), got {video.shape[1]}")
+    if text.shape != video.shape and not allow_row_mismatch:
         raise DataFormatError(video_path, f"expected the same shape as {Path(text_path).name} {tuple(text.shape)}, "
                               f"got {tuple(video.shape)}")
 
@@ -101,7 +114,7 @@ def _load_pt(path: Path) -> np.ndarray:
 
 
 def load_paired_embeddings(path: str | os.PathLike, expected_dim: int | None = None) -> PairedEmbeddings:
-    "Load paired embeddings from a folder in either seed format (npy + video_ids.json, or emb_*.pt)."
+    "Load paired embeddings from a folder in either seed format (npy + video_ids.json [+ text_video_ids.json], or emb_*.pt)."
     folder = Path(path)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: embedding folder not found")
@@ -121,6 +134,23 @@ def load_paired_embeddings(path: str | os.PathLike, expected_dim: int | None = N
             if len(ids) != len(video):
                 raise DataFormatError(folder / "video_ids.json", f"expected {len(video)} ids (one per row of "
                                       f"video_emb.npy), got {len(ids)}")
+            if len(set(ids)) != len(ids):
+                dup = next(i for i in ids if ids.count(i) > 1)
+                raise DataFormatError(folder / "video_ids.json", f"expected unique video ids, {dup!r} repeats")
+        caption_file = folder / "text_video_ids.json"
+        if caption_file.exists():   # several captions per video: one video id per caption row
+            if ids is None:
+                raise DataFormatError(caption_file, "needs video_ids.json (the id of each row of video_emb.npy)")
+            caption_ids = read_json(caption_file, expect=list)
+            if len(caption_ids) != len(text):
+                raise DataFormatError(caption_file, f"expected {len(text)} ids (one per row of text_emb.npy), got {len(caption_ids)}")
+            row_of = {v: i for i, v in enumerate(ids)}
+            missing = [c for c in caption_ids if c not in row_of]
+            if missing:
+                raise DataFormatError(caption_file, f"{len(missing)} caption ids are not in video_ids.json, e.g. {missing[0]!r}")
+            check_embedding_pair(np.asarray(text), np.asarray(video), npy_t, npy_v, expected_dim, allow_row_mismatch=True)
+            video = np.asarray(video)[[row_of[c] for c in caption_ids]]   # row-aligned (caption, its video) pairs
+            ids = list(caption_ids)
     elif pt_t.exists() or pt_v.exists():
         for p in (pt_t, pt_v):
             if not p.exists():
@@ -202,3 +232,38 @@ def synthetic_benchmark(n_train: int = 4000, n_test: int = 1000, seed: int = 0, 
     train = synthetic_pairs(n_train, seed=2 * seed, **kwargs)
     test = synthetic_pairs(n_test, seed=2 * seed + 1, **kwargs)
     return train, test
+
+# %% ../../../nbs/22_prob_data.ipynb #b89afdcd
+def synthetic_splits(n_train: int = 4000, n_val: int = 500, n_test: int = 1000, seed: int = 0,
+                     **kwargs) -> tuple[PairedEmbeddings, PairedEmbeddings, PairedEmbeddings]:
+    "Train, validation and test from one synthetic world: three disjoint item draws (seeds 3s, 3s+1, 3s+2)."
+    if min(n_train, n_val, n_test) < 2:
+        raise ValueError(f"every split needs at least 2 pairs, got train {n_train}, val {n_val}, test {n_test}")
+    return tuple(synthetic_pairs(n, seed=3 * seed + k, **kwargs) for k, n in enumerate((n_train, n_val, n_test)))
+
+
+def validation_split(data: PairedEmbeddings, frac: float = 0.1, seed: int = 0) -> tuple[PairedEmbeddings, PairedEmbeddings]:
+    "(train, validation): a seeded random `frac` of the *videos* (with all their captions) held out."
+    if not 0 < frac < 1:
+        raise ValueError(f"frac must lie in (0, 1), got {frac}")
+    groups = data.groups
+    uniq = np.unique(groups)
+    n_val = int(round(frac * len(uniq)))
+    if n_val < 2 or len(uniq) - n_val < 2:
+        raise ValueError(f"{len(uniq)} videos cannot be split {1 - frac:.2f}/{frac:.2f} with >= 2 videos on each side")
+    held = np.random.default_rng([seed, 7]).choice(uniq, size=n_val, replace=False)
+    is_val = np.isin(groups, held)
+    return data.subset(np.flatnonzero(~is_val)), data.subset(np.flatnonzero(is_val))
+
+
+def check_train_test(train: PairedEmbeddings, test: PairedEmbeddings, train_path="train", test_path="test") -> None:
+    "Raise `DataFormatError` (naming the test folder) on a dimension mismatch, shared video ids, or several captions per test video."
+    if train.dim != test.dim:
+        raise DataFormatError(test_path, f"expected dimension {train.dim} (as the training embeddings in {train_path}), got {test.dim}")
+    if not test.one_caption_per_video:
+        n_rows, n_vid = len(test), len(set(test.ids))
+        raise DataFormatError(test_path, f"expected one caption per test video (1k-A protocol), got {n_rows} captions for {n_vid} videos")
+    if train.ids is not None and test.ids is not None:
+        shared = sorted(set(map(str, train.ids)) & set(map(str, test.ids)))
+        if shared:
+            raise DataFormatError(test_path, f"{len(shared)} video ids are also in the training set {train_path}, e.g. {shared[0]!r}")

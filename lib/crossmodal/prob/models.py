@@ -12,8 +12,8 @@ import torch.nn.functional as F
 from torch import nn
 
 # %% auto #0
-__all__ = ['ProbProjector', 'iter_pair_moments', 'pair_moments', 'pair_moments_broadcast', 'csd_matrix', 'lognormal_logits',
-           'sample_embeddings', 'mc_match_logprob', 'var_regulariser']
+__all__ = ['ProbProjector', 'iter_pair_moments', 'pair_moments', 'pair_moments_broadcast', 'paired_moments', 'csd_matrix',
+           'lognormal_logits', 'sample_embeddings', 'mc_pair_logits', 'mc_match_logprob', 'var_regulariser']
 
 # %% ../../../nbs/23_prob_models.ipynb #88e1cdea
 def _mlp(dim: int, hidden: int, dropout: float) -> nn.Sequential:
@@ -24,15 +24,18 @@ class ProbProjector(nn.Module):
     "x -> (mu, logvar): mu = normalize(x + MLP(x)); logvar in `logvar_range` (smooth clamp); None if deterministic."
     def __init__(self, dim: int = 1024, hidden: int = 256, dropout: float = 0.1,
                  logvar_range: tuple[float, float] = (-12.0, -6.0), logvar_init: float = -9.0,
-                 probabilistic: bool = True):
+                 probabilistic: bool = True, variance: str = "learned"):
         super().__init__()
         lo, hi = logvar_range
         if not lo < logvar_init < hi:
             raise ValueError(f"logvar_init must lie inside logvar_range {logvar_range}, got {logvar_init}")
+        if variance not in ("learned", "frozen"):
+            raise ValueError(f"variance must be 'learned' or 'frozen', got {variance!r}")
         self.dim, self.probabilistic, self.logvar_range = dim, probabilistic, (float(lo), float(hi))
+        self.variance, self.logvar_init = variance, float(logvar_init)
         self.mu_head = _mlp(dim, hidden, dropout)
         nn.init.zeros_(self.mu_head[-1].weight); nn.init.zeros_(self.mu_head[-1].bias)
-        if probabilistic:
+        if probabilistic and variance == "learned":
             self.logvar_head = _mlp(dim, hidden, 0.0)
             nn.init.normal_(self.logvar_head[-1].weight, std=1e-3)
             frac = (logvar_init - lo) / (hi - lo)
@@ -43,6 +46,8 @@ class ProbProjector(nn.Module):
         mu = F.normalize(x + self.mu_head(x), dim=-1)
         if not self.probabilistic:
             return mu, None
+        if self.variance == "frozen":
+            return mu, torch.full_like(mu, self.logvar_init)
         lo, hi = self.logvar_range
         return mu, lo + (hi - lo) * torch.sigmoid(self.logvar_head(x))
 
@@ -88,6 +93,14 @@ def pair_moments_broadcast(mu_t: torch.Tensor, var_t: torch.Tensor, mu_v: torch.
     s = var_t[:, None, :] + var_v[None, :, :]
     return (delta2 + s).sum(-1) / d, (2 * (s * s).sum(-1) + 4 * (delta2 * s).sum(-1)) / d ** 2
 
+
+def paired_moments(mu_t: torch.Tensor, var_t: torch.Tensor, mu_v: torch.Tensor, var_v: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    "(ed, vd) for row-aligned pairs (row i of t with row i of v): the diagonal of `pair_moments`, in O(N D)."
+    d = mu_t.shape[-1]
+    delta2, s = (mu_t - mu_v) ** 2, var_t + var_v
+    return (delta2 + s).sum(-1) / d, (2 * (s * s).sum(-1) + 4 * (delta2 * s).sum(-1)) / d ** 2
+
 # %% ../../../nbs/23_prob_models.ipynb #45442ea5
 def csd_matrix(mu_t: torch.Tensor, var_t: torch.Tensor, mu_v: torch.Tensor, var_v: torch.Tensor,
                chunk: int | None = 1024) -> torch.Tensor:
@@ -108,9 +121,24 @@ def sample_embeddings(mu: torch.Tensor, logvar: torch.Tensor, n_samples: int,
     return mu[:, None, :] + eps * torch.exp(0.5 * logvar)[:, None, :]
 
 
+def _mc_log_p(x: torch.Tensor, dims) -> tuple[torch.Tensor, torch.Tensor]:
+    "log mean sigmoid(x) and log mean sigmoid(-x) over `dims` (exact log-sum-exp): the one Monte-Carlo average."
+    norm = math.log(math.prod(x.shape[d] for d in dims))
+    return torch.logsumexp(F.logsigmoid(x), dim=dims) - norm, torch.logsumexp(F.logsigmoid(-x), dim=dims) - norm
+
+
+def mc_pair_logits(z_t: torch.Tensor, z_v: torch.Tensor, a: float, b: float, squared: bool = True) -> torch.Tensor:
+    "logit of the J x J Monte-Carlo match probability of row-aligned pairs (row i of z_t with row i of z_v), [N]."
+    D = ((z_t * z_t).sum(-1)[:, :, None] + (z_v * z_v).sum(-1)[:, None, :] - 2 * z_t @ z_v.transpose(1, 2)).clamp_min(0)
+    if not squared:
+        D = torch.sqrt(D + 1e-12)
+    logp, log1mp = _mc_log_p((b - a * D).flatten(1), (1,))
+    return logp - log1mp
+
+
 def mc_match_logprob(z_t: torch.Tensor, z_v: torch.Tensor, a: torch.Tensor | float, b: torch.Tensor | float,
                      squared: bool = False, chunk: int | None = 256) -> tuple[torch.Tensor, torch.Tensor]:
-    "log p and log(1-p), p = mean over J x J sample pairs of sigmoid(-a*dist + b); z_* are [N, J, D] samples."
+    "log p and log(1-p) for all [Nt, Nv] pairs, p = mean over J x J sample pairs of sigmoid(-a*dist + b); z_* are [N, J, D] samples."
     nt, J, d = z_t.shape
     nv, Jv, _ = z_v.shape
     zv = z_v.reshape(nv * Jv, d)
@@ -122,14 +150,12 @@ def mc_match_logprob(z_t: torch.Tensor, z_v: torch.Tensor, a: torch.Tensor | flo
         dist = ((zt * zt).sum(1)[:, None] + sq_v[None, :] - 2 * zt @ zv.T).clamp_min(0)
         if not squared:
             dist = torch.sqrt(dist + 1e-12)
-        x = (b - a * dist).reshape(-1, J, nv, Jv)
-        norm = math.log(J * Jv)
-        logp.append(torch.logsumexp(F.logsigmoid(x), dim=(1, 3)) - norm)
-        log1mp.append(torch.logsumexp(F.logsigmoid(-x), dim=(1, 3)) - norm)
+        lp, l1p = _mc_log_p((b - a * dist).reshape(-1, J, nv, Jv), (1, 3))
+        logp.append(lp); log1mp.append(l1p)
     return torch.cat(logp), torch.cat(log1mp)
 
 
-def var_regulariser(mu: torch.Tensor, logvar: torch.Tensor, kind: str = "kl", max_var: float = 0.09) -> torch.Tensor:
+def var_regulariser(mu: torch.Tensor, logvar: torch.Tensor, kind: str = "kl", max_var: float = math.exp(-8.0)) -> torch.Tensor:
     "Variance regulariser: 'kl' (VIB KL to N(0, I), element mean), 'upper_bound' (mean relu(v - max_var)) or 'none'."
     if kind == "kl":
         return -0.5 * torch.mean(1 + logvar - mu * mu - torch.exp(logvar))

@@ -13,21 +13,15 @@ import torch
 import torch.nn.functional as F
 from scipy.spatial import ConvexHull
 
-from .models import iter_pair_moments, pair_moments
+from scipy import stats
+
+from .models import iter_pair_moments, mc_pair_logits, pair_moments, paired_moments, sample_embeddings
 
 # %% auto #0
-__all__ = ['paired_moments', 'mc_teacher_logits', 'TeacherSet', 'sample_teacher_pairs', 'build_teacher', 'poly_exponents',
-           'poly_features', 'PolySurrogate', 'ridge_closed_form', 'fit_poly', 'fit_report', 'poly_score_matrix']
+__all__ = ['mc_teacher_logits', 'TeacherSet', 'sample_teacher_pairs', 'build_teacher', 'poly_exponents', 'poly_features',
+           'PolySurrogate', 'ridge_closed_form', 'fit_poly', 'fit_report', 'separation_test', 'poly_score_matrix']
 
 # %% ../../../nbs/24_poly.ipynb #05a6768d
-def paired_moments(mu_t: torch.Tensor, var_t: torch.Tensor, mu_v: torch.Tensor, var_v: torch.Tensor
-                   ) -> tuple[torch.Tensor, torch.Tensor]:
-    "(ed, vd) for row-aligned pairs (row i of t with row i of v)."
-    d = mu_t.shape[-1]
-    delta2, s = (mu_t - mu_v) ** 2, var_t + var_v
-    return (delta2 + s).sum(-1) / d, (2 * (s * s).sum(-1) + 4 * (delta2 * s).sum(-1)) / d ** 2
-
-
 def mc_teacher_logits(mu_t: torch.Tensor, var_t: torch.Tensor, mu_v: torch.Tensor, var_v: torch.Tensor,
                       K: int, a: float, b: float, generator: torch.Generator | None = None,
                       chunk: int = 1000) -> torch.Tensor:
@@ -35,11 +29,9 @@ def mc_teacher_logits(mu_t: torch.Tensor, var_t: torch.Tensor, mu_v: torch.Tenso
     out = []
     for i in range(0, len(mu_t), chunk):
         sl = slice(i, i + chunk)
-        zt = mu_t[sl, None] + torch.randn(mu_t[sl].shape[0], K, mu_t.shape[1], generator=generator, dtype=mu_t.dtype) * var_t[sl, None].sqrt()
-        zv = mu_v[sl, None] + torch.randn(mu_v[sl].shape[0], K, mu_v.shape[1], generator=generator, dtype=mu_v.dtype) * var_v[sl, None].sqrt()
-        D = ((zt * zt).sum(-1)[:, :, None] + (zv * zv).sum(-1)[:, None, :] - 2 * zt @ zv.transpose(1, 2)).clamp_min(0)
-        x = (b - a * D).flatten(1)
-        out.append(torch.logsumexp(F.logsigmoid(x), 1) - torch.logsumexp(F.logsigmoid(-x), 1))
+        zt = sample_embeddings(mu_t[sl], var_t[sl].log(), K, generator)
+        zv = sample_embeddings(mu_v[sl], var_v[sl].log(), K, generator)
+        out.append(mc_pair_logits(zt, zv, a, b, squared=True))
     return torch.cat(out)
 
 
@@ -90,18 +82,19 @@ def build_teacher(n_pairs: int = 20000, dim: int = 1024, K: int = 10, a: float =
                   max_jitter: float = 3.0, n_repeat: int = 2000, seed: int = 0, chunk: int = 1000) -> TeacherSet:
     "Monte-Carlo teacher over pairs with varied means and variances (float32 sampling, float64 moments)."
     g = torch.Generator().manual_seed(seed)
-    ed, vd, y = [], [], []
+    ed, vd, y, y_rep = [], [], [], []
     for i in range(0, n_pairs, chunk):
         m = min(chunk, n_pairs - i)
         mu_t, var_t, mu_v, var_v = sample_teacher_pairs(m, dim, logvar_range, cos_range, max_jitter, g)
         e, v = paired_moments(mu_t.double(), var_t.double(), mu_v.double(), var_v.double())
         ed.append(e); vd.append(v); y.append(mc_teacher_logits(mu_t, var_t, mu_v, var_v, K, a, b, g, chunk).double())
-        if i == 0:
-            n_rep = min(n_repeat, m)
-            y_rep = mc_teacher_logits(mu_t[:n_rep], var_t[:n_rep], mu_v[:n_rep], var_v[:n_rep], K, a, b, g, chunk).double()
+        n_rep = min(max(n_repeat - i, 0), m)   # the first n_repeat pairs get a second, independent label
+        if n_rep:
+            y_rep.append(mc_teacher_logits(mu_t[:n_rep], var_t[:n_rep], mu_v[:n_rep], var_v[:n_rep], K, a, b, g, chunk).double())
     meta = dict(n_pairs=n_pairs, dim=dim, K=K, a=a, b=b, logvar_range=list(logvar_range), cos_range=list(cos_range),
                 max_jitter=max_jitter, seed=seed)
-    return TeacherSet(torch.cat(ed).numpy(), torch.cat(vd).numpy(), torch.cat(y).numpy(), y_rep.numpy(), meta)
+    y_rep = torch.cat(y_rep).numpy() if y_rep else np.zeros(0)
+    return TeacherSet(torch.cat(ed).numpy(), torch.cat(vd).numpy(), torch.cat(y).numpy(), y_rep, meta)
 
 # %% ../../../nbs/24_poly.ipynb #f2f286f2
 def poly_exponents(degree: int) -> list[tuple[int, int]]:
@@ -183,17 +176,19 @@ def ridge_closed_form(X: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.nd
     return c, float(ym - xm @ c)
 
 
-def fit_poly(teacher: TeacherSet, degree: int, alpha: float = 1e-3) -> PolySurrogate:
-    "Ridge fit of the teacher's logits on the degree-`degree` monomials of the normalised (ed, vd)."
+def fit_poly(teacher: TeacherSet, degree: int, alpha: float = 1e-3, ed_only: bool = False) -> PolySurrogate:
+    "Ridge fit of the teacher's logits on the degree-`degree` monomials of the normalised (ed, vd); `ed_only`: powers of ed alone (degree 1 = a scaled CSD)."
     lo = np.array([teacher.ed.min(), teacher.vd.min()]); hi = np.array([teacher.ed.max(), teacher.vd.max()])
     center, half = (hi + lo) / 2, np.maximum((hi - lo) / 2, 1e-300)
     u, w = (teacher.ed - center[0]) / half[0], (teacher.vd - center[1]) / half[1]
     X = poly_features(u, w, degree)
-    coef, intercept = ridge_closed_form(X, teacher.y, alpha)
+    keep = np.array([j == 0 for _, j in poly_exponents(degree)]) if ed_only else np.ones(X.shape[1], dtype=bool)
+    coef = np.zeros(X.shape[1])
+    coef[keep], intercept = ridge_closed_form(X[:, keep], teacher.y, alpha)
     hull = ConvexHull(np.stack([u, w], 1)).equations
     resid = X @ coef + intercept - teacher.y
-    meta = dict(alpha=alpha, n_fit=len(teacher.y), train_rmse=float(np.sqrt(np.mean(resid ** 2))),
-                cond=float(np.linalg.cond(X - X.mean(0))), **{k: v for k, v in teacher.meta.items() if isinstance(v, (int, float))})
+    meta = dict(alpha=alpha, n_fit=len(teacher.y), train_rmse=float(np.sqrt(np.mean(resid ** 2))), ed_only=int(ed_only),
+                cond=float(np.linalg.cond(X[:, keep] - X[:, keep].mean(0))), **{k: v for k, v in teacher.meta.items() if isinstance(v, (int, float))})
     return PolySurrogate(degree, coef, intercept, center, half, hull, meta)
 
 # %% ../../../nbs/24_poly.ipynb #c1e78bc9
@@ -205,6 +200,40 @@ def fit_report(poly: PolySurrogate, held_out: TeacherSet) -> dict:
     floor = held_out.noise_floor
     return dict(degree=poly.degree, rmse=rmse, noise_floor=floor, rmse_over_floor=rmse / floor,
                 frac_outside=float(1 - inside.mean()), train_rmse=poly.meta.get("train_rmse"))
+
+# %% ../../../nbs/24_poly.ipynb #e0a58797
+def separation_test(fits: dict, reference: PolySurrogate, held_out: TeacherSet, top_frac: float = 0.1,
+                    confidence: float = 0.95) -> list[dict]:
+    "Each fit vs the CSD-like `reference` on the top-ranked held-out pairs (lowest exact ed): paired squared-error difference, interval, verdict."
+    if not 0 < top_frac <= 1:
+        raise ValueError(f"top_frac must lie in (0, 1], got {top_frac}")
+    top = held_out.ed <= np.quantile(held_out.ed, top_frac)
+    r = len(held_out.y_repeat)
+    rep_top = top[:r]
+    if rep_top.sum() < 10:
+        raise ValueError(f"only {int(rep_top.sum())} repeat-labelled pairs among the top {top_frac:.0%}: raise n_repeat")
+    floor2 = float(np.mean((held_out.y[:r][rep_top] - held_out.y_repeat[rep_top]) ** 2) / 2)
+    pred = lambda f: f(torch.as_tensor(held_out.ed[top]), torch.as_tensor(held_out.vd[top]), clamp=False).numpy()
+    y = held_out.y[top]
+    e_ref = (pred(reference) - y) ** 2
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    rows = []
+    for name, f in fits.items():
+        e = (pred(f) - y) ** 2
+        d = e_ref - e                      # > 0: the fit is closer to the teacher than the reference
+        half = z * d.std(ddof=1) / math.sqrt(len(d)) if len(d) > 1 else float("inf")
+        excess = float(e_ref.mean() - floor2)
+        if d.mean() - half > 0:
+            verdict = "better"
+        elif excess <= half:
+            verdict = "noise-limited"
+        else:
+            verdict = "not better"
+        rows.append(dict(fit=name, top_frac=top_frac, n_top=int(top.sum()), rmse_top=float(np.sqrt(e.mean())),
+                         rmse_top_reference=float(np.sqrt(e_ref.mean())), noise_floor_top=math.sqrt(max(floor2, 0)),
+                         mse_gain=float(d.mean()), mse_gain_lo=float(d.mean() - half), mse_gain_hi=float(d.mean() + half),
+                         reference_excess_mse=excess, verdict=verdict))
+    return rows
 
 # %% ../../../nbs/24_poly.ipynb #a525c4c7
 def poly_score_matrix(mu_t: torch.Tensor, var_t: torch.Tensor, mu_v: torch.Tensor, var_v: torch.Tensor,
