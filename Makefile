@@ -37,6 +37,7 @@ test test-slow: export CROSSMODAL_TRACKING = disabled
 test: venv
 	$(PY) tools/check_repo.py
 	$(PY) tools/run_notebooks.py
+	$(PY) tools/test_sweep.py
 	$(MAKE) --no-print-directory docs-check
 	$(MAKE) --no-print-directory lab-check
 

@@ -149,7 +149,7 @@ def run_grid(notebook: str | os.PathLike, points: list[dict], *, executor: str =
     `executor`: 'local' (subprocesses on this machine, at most `max_parallel` at once), 'slurm' (one job
     array, at most `max_parallel` array tasks at once, options from `slurm`: partition, time_min,
     gpus_per_node, cpus_per_task, nodes, tasks_per_node, mem_gb, account, qos, constraint, name) or 'debug'
-    (in this process, one after another). A point without `run_id` gets `<stamp>-<index>-<hash>`. Raises
+    (in this process, one after another; submitit opens pdb on a failure). A point without `run_id` gets `<stamp>-<index>-<hash>`. Raises
     `SweepError` after every job has ended if any failed, naming each failed point and its stderr file.
     """
     notebook = Path(notebook).resolve()
@@ -195,8 +195,10 @@ def run_grid(notebook: str | os.PathLike, points: list[dict], *, executor: str =
             run_dirs.append(Path(job.result()))
         except Exception as e:
             run_dirs.append(None)
-            lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
-            last = lines[-1] if lines else type(e).__name__   # the job's own error is the trace's last line
+            stderr = Path(job.paths.stderr)
+            text = stderr.read_text(errors="replace") if stderr.is_file() and executor != "debug" else str(e)
+            lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+            last = lines[-1] if lines else f"{type(e).__name__}: {e}"  # the job's own error ends its trace
             failures.append(f"point {i} ({json.dumps(p, default=str)}): {last[:300]}\n"
                             f"    job {job.job_id} stderr: {job.paths.stderr}")
     if failures:
