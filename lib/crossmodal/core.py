@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import numbers
 import os
 import platform
 import random
@@ -29,9 +30,10 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['TEMP_SUFFIX', 'MAX_SHOWN_COLUMNS', 'repo_root', 'outputs_dir', 'seed_everything', 'get_device', 'git_state',
-           'package_versions', 'cpu_model', 'device_info', 'temp_path_for', 'atomic_write', 'write_text_atomic',
-           'write_bytes_atomic', 'write_json_atomic', 'clean_stale_temp', 'params_hash', 'Run', 'start_run']
+__all__ = ['TEMP_SUFFIX', 'MAX_SHOWN_COLUMNS', 'repo_root', 'outputs_dir', 'check_int', 'seed_everything', 'get_device',
+           'git_state', 'package_versions', 'cpu_model', 'device_info', 'temp_path_for', 'atomic_write',
+           'write_text_atomic', 'write_bytes_atomic', 'write_json_atomic', 'clean_stale_temp', 'params_hash', 'Run',
+           'start_run']
 
 # %% ../../nbs/00_core.ipynb #69c9c83e
 def repo_root(start: str | os.PathLike | None = None) -> Path:
@@ -52,12 +54,26 @@ def outputs_dir() -> Path:
     env = os.environ.get("CROSSMODAL_OUTPUTS")
     return Path(env).resolve() if env else repo_root() / "outputs"
 
+# %% ../../nbs/00_core.ipynb #be9565c0
+def check_int(value: Any, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
+    "`value` as an `int` if it is an integer (not bool) in `[minimum, maximum]`, else a ValueError naming `name` and the range."
+    ok = isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+    if ok and value >= minimum and (maximum is None or value <= maximum):
+        return int(value)
+    if maximum is not None:
+        expected = f"an integer in [{minimum}, {maximum}]"
+    elif minimum == 1:
+        expected = "a positive integer"
+    elif minimum == 0:
+        expected = "a non-negative integer"
+    else:
+        expected = f"an integer >= {minimum}"
+    raise ValueError(f"{name} must be {expected}, got {value!r}")
+
 # %% ../../nbs/00_core.ipynb #b3811f7a
 def seed_everything(seed: int, deterministic: bool = True) -> int:
     "Seed `random`, NumPy and PyTorch (all devices); returns `seed`."
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    seed = int(seed)
+    seed = check_int(seed, "seed", minimum=0)
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
@@ -394,8 +410,8 @@ class Run:
             if len(show) > MAX_SHOWN_COLUMNS:
                 raise ValueError(f"save_table({name!r}): show lists {len(show)} columns, at most {MAX_SHOWN_COLUMNS} "
                                  "fit a reader's table; the CSV keeps every column anyway")
-        if seeds is not None and (isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 1):
-            raise ValueError(f"save_table({name!r}): seeds must be a positive int (the number of seeds), got {seeds!r}")
+        if seeds is not None:
+            seeds = check_int(seeds, f"save_table({name!r}): seeds (the number of seeds averaged)")
         if caption is not None and not isinstance(caption, str):
             raise TypeError(f"save_table({name!r}): caption must be a str, got {type(caption).__name__}")
         folder = self.dir / "tables"

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 import torch
 import yaml
 
-from .core import atomic_write, clean_stale_temp, temp_path_for
+from .core import atomic_write, check_int, clean_stale_temp, temp_path_for
 
 # %% auto #0
 __all__ = ['DataFormatError', 'validate_record', 'iter_jsonl', 'read_jsonl', 'read_json', 'read_yaml', 'read_csv',
@@ -361,9 +361,7 @@ _STEP_RE = re.compile(r"step-(\d+)\.pt")
 
 def checkpoint_path(folder: str | os.PathLike, step: int) -> Path:
     "The canonical name of the checkpoint at `step` in `folder` (`step-00000042.pt`)."
-    if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
-        raise ValueError(f"checkpoint_path: step must be a non-negative int, got {step!r}")
-    return Path(folder) / f"step-{int(step):08d}.pt"
+    return Path(folder) / f"step-{check_int(step, 'checkpoint_path: step', minimum=0):08d}.pt"
 
 
 def _step_checkpoints(folder: Path) -> list[tuple[int, Path]]:
@@ -385,8 +383,7 @@ def latest_checkpoint(folder: str | os.PathLike) -> Path | None:
 
 def prune_checkpoints(folder: str | os.PathLike, keep: int = 2) -> list[Path]:
     "Delete all but the `keep` newest step checkpoints (and stale temp files); returns the deleted checkpoints."
-    if isinstance(keep, bool) or not isinstance(keep, numbers.Integral) or keep < 0:
-        raise ValueError(f"prune_checkpoints: keep must be a non-negative int, got {keep!r}")
+    keep = check_int(keep, "prune_checkpoints: keep", minimum=0)
     folder = Path(folder)
     if not folder.is_dir():
         raise NotADirectoryError(f"{folder}: expected a folder of step-*.pt checkpoints")

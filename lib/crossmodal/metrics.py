@@ -11,12 +11,14 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.stats import norm
+from scipy.stats import binomtest
+
+from .core import check_int
 
 # %% auto #0
-__all__ = ['ScoreRows', 'as_positive_sets', 'first_positive_ranks', 'ap_at_r', 'recall_at_k', 'median_rank', 'mean_rank',
-           'retrieval_metrics', 'DotScorer', 'dot_scorer', 'bidirectional_metrics', 'wilson_interval', 'mean_sd',
-           'format_mean_sd']
+__all__ = ['GROUND_TRUTH_FORMS', 'ScoreRows', 'as_positive_sets', 'first_positive_ranks', 'ap_at_r', 'recall_at_k', 'median_rank',
+           'mean_rank', 'retrieval_metrics', 'DotScorer', 'dot_scorer', 'bidirectional_metrics', 'wilson_interval',
+           'mean_sd', 'format_mean_sd']
 
 # %% ../../nbs/02_metrics.ipynb #905d0683
 def _is_torch(x: Any) -> bool:
@@ -33,11 +35,39 @@ def _to_numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
+GROUND_TRUTH_FORMS = ("an int array [Q] (one positive gallery index per query), a sequence of 1-D int index arrays "
+                      "(the positives of each query), a bool mask [Q, G] (NumPy or torch), or a scipy.sparse [Q, G] "
+                      "matrix (non-zero = positive)")
+
+
+def _positive_index_sets(positives: Any, n_gallery: int) -> tuple[np.ndarray, np.ndarray]:
+    "(indices, indptr) of a sequence of per-query index arrays, with the forms that only look like one refused."
+    sets = [np.atleast_1d(_to_numpy(p)) for p in positives]
+    for q, p in enumerate(sets):
+        if p.ndim != 1 or (p.size and p.dtype.kind not in "iu"):
+            hint = "; for a relevance mask pass one bool array [Q, G]" if p.dtype.kind in "bf" else ""
+            raise ValueError(f"positives of query {q} must be a 1-D array of integer gallery indices, "
+                             f"got {p.dtype} with shape {p.shape}{hint}")
+    if (n_gallery >= 2 and len(sets) > 0 and all(p.size == n_gallery for p in sets)
+            and all(np.isin(p, (0, 1)).all() for p in sets)):
+        raise ValueError(f"ground truth looks like a 0/1 relevance mask written as integer lists (every query lists "
+                         f"{n_gallery} = G values, all 0 or 1), which would be read as gallery indices 0 and 1: pass "
+                         "np.asarray(mask, dtype=bool) for a mask, or each query's positive indices")
+    indptr = np.concatenate([[0], np.cumsum([p.size for p in sets])]).astype(np.int64)
+    indices = np.concatenate([p.astype(np.int64) for p in sets]) if sets else np.zeros(0, np.int64)
+    return indices, indptr
+
+
 def as_positive_sets(positives: Any, n_gallery: int, n_queries: int | None = None) -> sp.csr_matrix:
-    "Ground truth (int array `[Q]`, sequence of int arrays, bool `[Q, G]` array or sparse `[Q, G]`) -> bool CSR `[Q, G]`."
-    n_gallery = int(n_gallery)
-    if n_gallery < 1:
-        raise ValueError(f"n_gallery must be >= 1, got {n_gallery}")
+    "Ground truth (int array `[Q]`, sequence of int index arrays, bool mask `[Q, G]` or sparse `[Q, G]`) -> bool CSR `[Q, G]`; every other form is refused."
+    n_gallery = check_int(n_gallery, "n_gallery")
+    if isinstance(positives, Mapping):
+        raise TypeError("ground truth as a dict {query: positives} is not accepted (its keys need not be the query "
+                        "rows 0..Q-1 in order): pass [positives[q] for q in range(Q)]; accepted forms: "
+                        + GROUND_TRUTH_FORMS)
+    if isinstance(positives, (str, bytes)):
+        raise TypeError(f"ground truth must be array-like, got {type(positives).__name__}; accepted forms: "
+                        + GROUND_TRUTH_FORMS)
     if _is_torch(positives):
         positives = _to_numpy(positives)
     if sp.issparse(positives) or (isinstance(positives, np.ndarray) and positives.dtype == bool):
@@ -47,16 +77,22 @@ def as_positive_sets(positives: Any, n_gallery: int, n_queries: int | None = Non
         m.eliminate_zeros()
         m.sum_duplicates()
     else:
+        if isinstance(positives, np.ndarray):
+            if positives.ndim == 2 and positives.dtype.kind in "iu":
+                raise ValueError(f"a 2-D integer array {positives.shape} is ambiguous as ground truth (a 0/1 relevance "
+                                 "mask [Q, G]? k positive indices per query [Q, k]?): pass mask.astype(bool) for a "
+                                 "mask, or list(indices) for per-query index arrays")
+            if positives.dtype.kind not in "iuO" or positives.ndim not in (1, 2):
+                raise TypeError(f"ground truth of dtype {positives.dtype} with shape {positives.shape} is not accepted; "
+                                "accepted forms: " + GROUND_TRUTH_FORMS)
         if isinstance(positives, np.ndarray) and positives.ndim == 1 and positives.dtype.kind in "iu":
             indices, indptr = positives.astype(np.int64), np.arange(positives.size + 1, dtype=np.int64)
         else:
-            sets = [np.atleast_1d(np.asarray(p)) for p in positives]
-            for q, p in enumerate(sets):
-                if p.ndim != 1 or (p.size and p.dtype.kind not in "iu"):
-                    raise ValueError(f"positives of query {q} must be a 1-D array of integer gallery indices, "
-                                     f"got {p.dtype} with shape {p.shape}")
-            indptr = np.concatenate([[0], np.cumsum([p.size for p in sets])]).astype(np.int64)
-            indices = np.concatenate([p.astype(np.int64) for p in sets]) if sets else np.zeros(0, np.int64)
+            try:
+                indices, indptr = _positive_index_sets(positives, n_gallery)
+            except TypeError:  # not iterable
+                raise TypeError(f"ground truth of type {type(positives).__name__} is not accepted; accepted forms: "
+                                + GROUND_TRUTH_FORMS) from None
         bad = np.flatnonzero((indices < 0) | (indices >= n_gallery))
         if bad.size:
             q = int(np.searchsorted(indptr, bad[0], side="right") - 1)
@@ -79,10 +115,19 @@ ScoreRows = Callable[[slice], Any]
 "A row-block scorer: `score_rows(rows: slice) -> [len(rows), G]` scores (NumPy array or torch tensor)."
 
 
+def _check_score_dtype(block: np.ndarray, where: str) -> None:
+    "Scores must be real numbers: float or int; bool, complex, strings and objects are refused, not coerced."
+    if block.dtype.kind not in "fiu":
+        kind = {"b": "bool", "c": "complex", "U": "string", "S": "bytes", "O": "object"}.get(block.dtype.kind, str(block.dtype))
+        raise TypeError(f"{where} have dtype {block.dtype} ({kind}); scores must be real numbers (float or int), "
+                        "higher = better; convert explicitly if this is intended (e.g. scores.real or .astype(float))")
+
+
 def _resolve_scores(scores: Any, positives: Any, n_gallery: int | None, chunk_size: int):
     "-> (score_rows, positive CSR, first block or None); checks shapes."
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
+    chunk_size = check_int(chunk_size, "chunk_size")
+    if n_gallery is not None:
+        n_gallery = check_int(n_gallery, "n_gallery")
     first = None
     if callable(scores):
         score_rows = scores
@@ -93,6 +138,7 @@ def _resolve_scores(scores: Any, positives: Any, n_gallery: int | None, chunk_si
         if g is None:  # peek at the first block to learn G
             n_q = positives.shape[0] if hasattr(positives, "shape") else len(positives)
             first = _to_numpy(scores(slice(0, min(chunk_size, n_q))))
+            _check_score_dtype(first, "scores from score_rows")
             if first.ndim != 2:
                 raise ValueError(f"score_rows must return a 2-D [rows, G] block, got shape {first.shape}")
             g = first.shape[1]
@@ -101,6 +147,7 @@ def _resolve_scores(scores: Any, positives: Any, n_gallery: int | None, chunk_si
             raise ValueError(f"scorer has shape {tuple(shape)} but the ground truth is {pos.shape} [Q, G]")
     else:
         dense = _to_numpy(scores)
+        _check_score_dtype(dense, "scores")
         if dense.ndim != 2:
             raise ValueError(f"scores must be a 2-D [Q, G] array or a score_rows callable, got shape {dense.shape}")
         if n_gallery is not None and n_gallery != dense.shape[1]:
@@ -122,6 +169,7 @@ def _score_blocks(score_rows: ScoreRows, pos: sp.csr_matrix, chunk_size: int,
         if block.shape != (rows.stop - rows.start, n_g):
             raise ValueError(f"scores for query rows {rows.start}:{rows.stop} have shape {block.shape}, "
                              f"expected ({rows.stop - rows.start}, {n_g})")
+        _check_score_dtype(block, f"scores for query rows {rows.start}:{rows.stop}")
         if block.dtype.kind != "f":
             block = block.astype(np.float64)
         block = np.ascontiguousarray(block)
@@ -207,10 +255,19 @@ def _check_ranks(ranks: Any) -> np.ndarray:
 
 
 def _check_ks(ks: Sequence[int]) -> tuple[int, ...]:
-    ks = (ks,) if isinstance(ks, (int, np.integer)) else tuple(ks)
-    if not ks or any(isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1 for k in ks):
-        raise ValueError(f"ks must be positive integers, got {ks!r}")
-    return tuple(int(k) for k in ks)
+    "The cut-offs `ks` as a tuple of positive ints (one int is accepted); repeated values are an error."
+    if isinstance(ks, (int, np.integer)) and not isinstance(ks, bool):
+        ks = (ks,)
+    try:
+        ks = tuple(ks) if not isinstance(ks, (str, bytes, Mapping)) else ()
+    except TypeError:
+        ks = ()
+    if not ks:
+        raise ValueError("ks must be a non-empty sequence of positive integers (the cut-offs K of R@K)")
+    ks = tuple(check_int(k, f"ks[{i}]") for i, k in enumerate(ks))
+    if len(set(ks)) != len(ks):
+        raise ValueError(f"ks must not repeat a cut-off, got {ks!r}")
+    return ks
 
 
 def recall_at_k(ranks: Any, ks: Sequence[int] = (1, 5, 10)) -> dict[str, float]:
@@ -322,17 +379,20 @@ def bidirectional_metrics(scores: Any, positives: Any, *, reverse_scores: Any = 
 
 # %% ../../nbs/02_metrics.ipynb #4208e4e5
 def wilson_interval(successes: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    "Wilson score interval `(lo, hi)` in % for a proportion `successes / n` (e.g. a recall over n queries)."
-    if n < 1 or not 0 <= successes <= n:
+    "Wilson score interval `(lo, hi)` in % for `successes` out of `n` (e.g. a recall over n queries), from `scipy.stats.binomtest`."
+    n = check_int(n, "n (the number of trials)")
+    if isinstance(successes, (bool, np.bool_)) or not isinstance(successes, (int, float, np.integer, np.floating)):
+        raise ValueError(f"successes must be a count (an integer), got {successes!r}")
+    count = round(float(successes)) if math.isfinite(successes) else None
+    if count is None or abs(successes - count) > 1e-6:
+        raise ValueError(f"successes must be a whole number of successes, got {successes!r}; for a recall in % pass "
+                         "round(R@K / 100 * n)")
+    if not 0 <= count <= n:
         raise ValueError(f"need n >= 1 and 0 <= successes <= n, got successes={successes}, n={n}")
-    if not 0 < confidence < 1:
+    if isinstance(confidence, (bool, np.bool_)) or not isinstance(confidence, (int, float, np.floating)) or not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-    z = float(norm.ppf(0.5 + confidence / 2))
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return 100.0 * max(0.0, centre - half), 100.0 * min(1.0, centre + half)
+    ci = binomtest(count, n).proportion_ci(confidence_level=float(confidence), method="wilson")
+    return 100.0 * float(ci.low), 100.0 * float(ci.high)
 
 
 def mean_sd(values: Mapping[str, Sequence[float]] | Sequence[Mapping[str, float]]) -> dict[str, tuple[float, float]]:
@@ -348,9 +408,16 @@ def mean_sd(values: Mapping[str, Sequence[float]] | Sequence[Mapping[str, float]
         values = {k: [run[k] for run in runs] for k in keys}
     out = {}
     for key, vals in values.items():
-        vals = np.asarray(vals, dtype=np.float64)
+        try:
+            vals = np.asarray(vals, dtype=np.float64)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"metric {key!r} needs real per-seed values ({e})") from None
         if vals.ndim != 1 or vals.size == 0:
             raise ValueError(f"metric {key!r} needs a non-empty list of per-seed values, got shape {vals.shape}")
+        bad = np.flatnonzero(~np.isfinite(vals))
+        if bad.size:
+            raise ValueError(f"metric {key!r} has a non-finite value {vals[bad[0]]} for seed {int(bad[0])}; "
+                             "drop or fix that seed")
         sd = float(np.std(vals, ddof=1)) if vals.size > 1 else float("nan")
         out[key] = (float(np.mean(vals)), sd)
     return out
