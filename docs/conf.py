@@ -54,6 +54,10 @@ html_theme = "sphinx_book_theme"
 html_title = "crossmodal"
 html_static_path = ["_static"]
 html_css_files = ["crossmodal.css"]
+# the colour mode on a first visit (light / dark from the reader's system); without it the theme logs a
+# console error ("Got invalid theme mode") on every first visit
+html_context = {"default_mode": "auto"}
+html_js_files = ["crossmodal.js"]  # the article header's "contents" button (see the file)
 html_copy_source = True
 html_show_sourcelink = False
 html_last_updated_fmt = None

@@ -426,8 +426,10 @@ def _default_exp(nb) -> str | None:
 # ----------------------------------------------------------------------------------------------------
 RESULTS_NOTE = """\
 :::{important}
-These tables are rendered exactly as the files in `papers/<system>/` say, including their provenance
-columns. Numbers produced by this repository's experiments come from runs at the default (quick, CPU)
+These tables are rendered from the files in `papers/<system>/`: each shows the columns a reader needs, each
+metric as `mean ± sd`, with the number of seeds and the run's provenance (run id, commit, device, date,
+the command that regenerates it) once in its heading; the CSV beside it (under *Files*) keeps every column
+as numbers. Numbers produced by this repository's experiments come from runs at the default (quick, CPU)
 scale and, where the data are **synthetic**, they are **synthetic results**: they check that the code
 works, not what the published systems achieve. **Published numbers** (`reference.csv`) are copied from
 the papers with their source and are **not** reproduced here.
@@ -472,9 +474,11 @@ TABLE_EXTS = {".csv", ".tsv"}
 
 
 def build_results_page(papers: Path | None, staging: Path, mapper: LinkMapper, log) -> str:
-    """One page, one section per `papers/<system>/`: each table file rendered as it is (Markdown as
-    Markdown, CSV/TSV as an HTML table with every column, provenance included), twins of the same name
-    (`main.md` + `main.csv` + `main.tex`) rendered once with the others as downloads."""
+    """One page, one section per `papers/<system>/`. A system with a `README.md` (written by
+    `crossmodal.results`: every table's reader's view with its provenance heading, figures, reference
+    numbers) is shown through it, followed by every file as a download. Otherwise each table file is
+    rendered as it is (Markdown as Markdown, CSV/TSV as an HTML table with every column), twins of the same
+    name (`main.md` + `main.csv` + `main.tex`) rendered once with the others as downloads."""
     lines = ["# Results", "", RESULTS_NOTE, ""]
     systems = sorted(p for p in papers.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))) \
         if papers and papers.is_dir() else []
@@ -489,6 +493,23 @@ def build_results_page(papers: Path | None, staging: Path, mapper: LinkMapper, l
         lines += [f"## {sysdir.name}", ""]
         if not files:
             lines += ["*No files yet.*", ""]
+            continue
+        readme = sysdir / "README.md"
+        if readme.is_file():
+            body = re.sub(r"\A#\s[^\n]*\n", "", readme.read_text(encoding="utf-8"))  # its title: the section's
+            lines += [_demote_headings(mapper.rewrite(body, sysdir, f"papers/{sysdir.name}/README.md"), 1), ""]
+            downloads = []
+            for f in files:
+                if f.suffix.lower() == ".md":  # shown above (and a .md in the sources would be a page)
+                    continue
+                rel = f.relative_to(papers).as_posix()
+                dest = staging / "papers" / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(f, dest)
+                downloads.append(f"{{download}}`{f.name} <papers/{rel}>`")
+            if downloads:
+                lines += [f"**Files** of `papers/{sysdir.name}/` (CSV: every column, as numbers): "
+                          + ", ".join(downloads), ""]
             continue
         groups: dict[Path, list[Path]] = collections.defaultdict(list)
         for f in files:

@@ -5,36 +5,37 @@ Serves the site on 127.0.0.1 (a free port, `http.server` in a thread) and
   (a) crawls every HTML page (and the CSS it links) for internal links - href/src/srcset and CSS url(),
       external http(s)/mailto/data links ignored - and fails listing each broken one as
       `page -> target` (a missing file, or a missing #anchor on a page of the site);
-  (b) loads the home page and every content page (notebooks, Results) in headless Chromium with all
-      host names but 127.0.0.1 unresolvable (the offline case), and fails on a blank page: no <h1>
-      with the page title in the rendered article, or rendered article text much shorter than the
-      HTML's. It also fails on files the browser asked the server for and did not get (404), on
-      requests a page makes to other hosts (the site must not need the network; a CDN MathJax and
-      remote <img> such as README badges only warn), on maths left untypeset when MathJax is
-      bundled, and when the built-in search finds nothing for a word of a page title;
-  (c) takes a screenshot of the home page into `_build/site_check/home.png` for humans.
+  (b) loads the home page and every content page (notebooks, Results) in headless Debian Chromium through
+      Playwright (`executable_path`, no `playwright install`), in a 1280 px wide window, with every request
+      to a host other than 127.0.0.1 refused (the offline case), and fails on
+        - a blank page: no <h1> with the page title in the rendered article, or rendered article text
+          much shorter than the HTML's;
+        - a page that does not use the window's width: an article narrower than --min-width (800 px), a
+          page wider than the window, or a table / code block / cell output / image that runs past the
+          article's edge or is clipped with no horizontal scrollbar to reach the rest;
+        - console errors and uncaught exceptions;
+        - files the browser asked the server for and did not get (HTTP >= 400, watched on every
+          response), and requests to other hosts (a CDN MathJax and remote <img> such as README badges only
+          warn); maths left untypeset when MathJax is bundled;
+        - the built-in search finding nothing for a word of a page title;
+  (c) takes screenshots of the home page and the results page into `_build/site_check/` for humans.
 
     python tools/check_site.py                      # checks _build/site
-    python tools/check_site.py --site _build/site --out _build/site_check --jobs 2
+    python tools/check_site.py --site _build/site --out _build/site_check --width 1280 --min-width 800
 
-Exit 0 when all is well, 1 on failures (with a report), 2 when Chromium is missing or the site is not
-built. Needs Debian's `chromium` (`apt-get install -y chromium`).
+Exit 0 when all is well, 1 on failures (with a report), 2 when Chromium or Playwright is missing or the
+site is not built. Needs Debian's `chromium` (`make chromium`) and the dev requirements (Playwright).
 """
 
 from __future__ import annotations
 
 import argparse
-import concurrent.futures as cf
 import functools
 import http.server
-import json
-import os
 import re
 import shutil
 import socketserver
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -45,13 +46,7 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM_CANDIDATES = ["/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"]
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-default-apps", "--disable-extensions", "--mute-audio", "--hide-scrollbars",
-]
-OFFLINE_RULES = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
+CHROMIUM_CANDIDATES = ["/usr/bin/chromium", "chromium", "chromium-browser"]
 NOT_CONTENT = {"genindex.html", "search.html", "py-modindex.html"}
 MATHJAX_CDN = ("cdn.jsdelivr.net/npm/mathjax", "cdnjs.cloudflare.com/ajax/libs/mathjax")
 
@@ -297,105 +292,54 @@ def crawl(site: Path, base: str):
     return pages, parsed, n_links, broken
 
 
+# (b) browser: Playwright driving Debian's Chromium
 # ----------------------------------------------------------------------------------------------------
-# (b) browser
-# ----------------------------------------------------------------------------------------------------
+# What a page's layout looks like in the browser: the article's width, the page's own width, and every
+# table / code block / cell output / image that sticks out of the article or is clipped without a
+# horizontal scrollbar to reach the rest.
+LAYOUT_JS = """() => {
+  const article = document.querySelector('article.bd-article') || document.querySelector('main');
+  if (!article) return null;
+  const box = article.getBoundingClientRect();
+  const scrolls = (el) => {  // el or an ancestor inside the article scrolls horizontally
+    for (let p = el; p && p !== article; p = p.parentElement) {
+      const s = getComputedStyle(p).overflowX;
+      if ((s === 'auto' || s === 'scroll') && p.getBoundingClientRect().right <= box.right + 1) return true;
+    }
+    return false;
+  };
+  const cut = [];
+  for (const el of article.querySelectorAll('table, pre, div.cell_output, div.output, img, mjx-container[display="true"]')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    const what = el.tagName.toLowerCase() + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/)[0] : '');
+    const s = getComputedStyle(el).overflowX;
+    if (r.right > box.right + 1 && !scrolls(el.parentElement))
+      cut.push(`${what} (${Math.round(r.width)} px wide) runs past the article's right edge (${Math.round(box.right)} px) with no scrollbar`);
+    else if (el.scrollWidth > el.clientWidth + 1 && (s === 'hidden' || s === 'clip') && !scrolls(el.parentElement))
+      cut.push(`${what} is clipped: ${el.scrollWidth - el.clientWidth} px of it hidden with no scrollbar`);
+  }
+  const text = (article.innerText || '').replace(/\\s+/g, ' ').trim();
+  const h1 = Array.from(article.querySelectorAll('h1')).map(h => h.innerText.replace(/\\u00b6/g, '').trim());
+  return {width: Math.round(box.width), left: Math.round(box.left), page_width: document.documentElement.scrollWidth,
+          window_width: window.innerWidth, cut: cut, text_chars: text.length, h1: h1, title: document.title,
+          mjx: document.querySelectorAll('mjx-container').length};
+}"""
+
+MATHJAX_READY_JS = """async () => {
+  if (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) {
+    try { await window.MathJax.startup.promise; } catch (e) { return String(e); }
+  }
+  return null;
+}"""
+
+
 def find_chromium(explicit: str | None) -> str | None:
     for c in ([explicit] if explicit else CHROMIUM_CANDIDATES):
         p = shutil.which(c) if c else None
         if p:
             return p
     return None
-
-
-def run_chromium(chromium: str, args: list[str], timeout: float) -> tuple[int, str, str]:
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as prof:
-        cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={prof}", *args]
-        try:
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                    start_new_session=True)
-        except OSError as e:
-            return 127, "", str(e)
-        try:
-            out, err = proc.communicate(timeout=timeout)
-            return proc.returncode, out, err
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(proc.pid, 9)  # chromium's own process group only (start_new_session)
-            except ProcessLookupError:
-                pass
-            out, err = proc.communicate()
-            return 124, out or "", err or ""
-
-
-def external_requests(netlog: Path, origin: str) -> list[str]:
-    "URLs of other hosts that the page itself (initiator = our origin) asked for."
-    try:
-        d = json.loads(netlog.read_text(encoding="utf-8", errors="replace"))
-    except (OSError, ValueError):
-        try:  # chromium may stop before closing the JSON
-            txt = netlog.read_text(encoding="utf-8", errors="replace").rstrip().rstrip(",")
-            d = json.loads(txt + "]}")
-        except (OSError, ValueError):
-            return []
-    types = {v: k for k, v in d.get("constants", {}).get("logEventTypes", {}).items()}
-    urls = []
-    for e in d.get("events", []):
-        if types.get(e.get("type")) != "URL_REQUEST_START_JOB":
-            continue
-        p = e.get("params", {})
-        url, init = p.get("url", ""), p.get("initiator", "")
-        if url and init == origin and not url.startswith(origin):
-            urls.append(url)
-    return sorted(set(urls))
-
-
-def check_page(chromium, base, rel, static: PageParser, args, tmp: Path) -> dict:
-    url = f"{base}/{rel}"
-    netlog = tmp / (re.sub(r"[^\w.-]", "_", rel) + ".netlog.json")
-    flags = [f"--virtual-time-budget={args.budget_ms}", "--window-size=1280,1500",
-             f"--log-net-log={netlog}"]
-    if not args.allow_network:
-        flags.append(OFFLINE_RULES)
-    t0 = time.time()
-    rc, dom, err = run_chromium(chromium, [*flags, "--dump-dom", url], args.page_timeout)
-    res = {"page": rel, "problems": [], "warnings": [], "seconds": time.time() - t0}
-    if rc == 124:
-        res["problems"].append(f"Chromium did not finish within {args.page_timeout:.0f}s")
-        return res
-    if rc != 0 or not dom.strip():
-        tail = "\n".join(l for l in err.splitlines() if "dbus" not in l.lower())[-600:]
-        res["problems"].append(f"Chromium exited {rc} with {len(dom)} bytes of DOM: {tail}")
-        return res
-    r = parse_html(dom)
-    res["loaded"] = True
-    want_title = static.headings[0].strip().rstrip("#").strip() if static.headings else ""
-    if not r.has_article:
-        res["problems"].append("blank page: no <article>/<main> in the rendered DOM")
-    if want_title and not any(want_title in h.replace("\xa0", " ") for h in r.headings):
-        res["problems"].append(f"blank page: heading {want_title!r} missing from the rendered DOM")
-    if static.title.strip() and static.title.strip() != r.title.strip():
-        res["problems"].append(f"title changed: {static.title.strip()!r} -> {r.title.strip()!r}")
-    # blank: less than min_text characters (or all of them when the page is shorter), or under half
-    # of what the HTML itself holds
-    need = max(min(args.min_text, int(0.8 * len(static.text))), len(static.text) // 2, 1)
-    if len(r.text) < need:
-        res["problems"].append(f"blank page: rendered article text has {len(r.text)} characters "
-                               f"(HTML has {len(static.text)}; need >= {need})")
-    ext = external_requests(netlog, base)
-    images = set(static.images)
-    for u in ext:
-        if any(c in u for c in MATHJAX_CDN):
-            res["warnings"].append(f"loads MathJax from a CDN ({u}); offline, maths shows as TeX")
-        elif u in images:  # e.g. a README badge: a broken image offline, the page still works
-            res["warnings"].append(f"shows a remote image (broken offline): {u}")
-        else:
-            res["problems"].append(f"needs the network: requests {u}")
-    local_mathjax = any("_static/mathjax/" in l for l in static.links)
-    if static.math_spans and local_mathjax and r.mjx == 0:
-        res["problems"].append(f"{static.math_spans} maths element(s) not typeset by the bundled MathJax")
-    res["text_chars"], res["mjx"] = len(r.text), r.mjx
-    return res
 
 
 def search_word(parsed: dict, site: Path, content: list[str]) -> str | None:
@@ -409,64 +353,172 @@ def search_word(parsed: dict, site: Path, content: list[str]) -> str | None:
     return None
 
 
-def check_search(chromium, base, word: str, args) -> dict:
-    "The built-in search (search.html + searchindex.js) finds `word` offline."
-    flags = [f"--virtual-time-budget={max(args.budget_ms, 8000)}"] + ([] if args.allow_network else [OFFLINE_RULES])
+class BrowserLog:
+    "What the browser did on the current page: runtime errors, failed local requests, requests to other hosts."
+
+    def __init__(self, base: str, allow_network: bool):
+        self.base, self.allow_network = base, allow_network
+        self.page = "?"
+        self.console: list[tuple[str, str]] = []
+        self.failed: list[tuple[str, str]] = []
+        self.external: list[tuple[str, str, str]] = []  # (page, url, resource type)
+
+    def on_console(self, msg) -> None:
+        # "Failed to load resource" repeats a failed request, reported with its URL by on_response / route
+        if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
+            self.console.append((self.page, msg.text))
+
+    def on_pageerror(self, err) -> None:
+        self.console.append((self.page, f"uncaught exception: {err}"))
+
+    def on_response(self, response) -> None:
+        url = response.url
+        if url.startswith(self.base) and response.status >= 400 and urlsplit(url).path != "/favicon.ico":
+            self.failed.append((self.page, f"{urlsplit(url).path} (HTTP {response.status})"))
+
+    def on_requestfailed(self, request) -> None:
+        if request.url.startswith(self.base):
+            self.failed.append((self.page, f"{urlsplit(request.url).path} ({request.failure})"))
+
+    def route(self, route) -> None:
+        "Requests to other hosts are recorded and, offline (the default), refused."
+        url = route.request.url
+        if url.startswith(self.base) or url.startswith(("data:", "blob:", "about:")):
+            route.continue_()
+            return
+        self.external.append((self.page, url, route.request.resource_type))
+        if self.allow_network:
+            route.continue_()
+        else:
+            route.abort("internetdisconnected")
+
+
+def check_page(page, log: BrowserLog, base: str, rel: str, static: PageParser, args) -> dict:
+    "Load one page at the window width and check it; returns problems, warnings and measurements."
+    from playwright.sync_api import Error as PlaywrightError
+
+    res = {"page": rel, "problems": [], "warnings": []}
     t0 = time.time()
-    rc, dom, _ = run_chromium(chromium, [*flags, "--dump-dom", f"{base}/search.html?q={word}"], args.page_timeout)
-    res = {"page": f"search.html?q={word}", "problems": [], "warnings": [], "seconds": time.time() - t0}
-    hits = re.findall(r'<li class="kind-[a-z]+"><a href="([^"]+)"', dom)
-    if rc != 0 or not hits:
-        res["problems"].append(f"the search finds nothing for {word!r} (a word of a page title; Chromium exit {rc})")
-    res["text_chars"] = len(hits)
+    log.page = rel
+    try:
+        page.goto(f"{base}/{rel}", wait_until="load", timeout=args.page_timeout * 1000)
+        mj_error = page.evaluate(MATHJAX_READY_JS)
+        page.wait_for_timeout(args.settle_ms)
+        layout = page.evaluate(LAYOUT_JS)
+    except PlaywrightError as e:
+        res["problems"].append(f"the browser could not load it: {str(e).splitlines()[0]}")
+        res["seconds"] = time.time() - t0
+        return res
+    res["seconds"] = time.time() - t0
+    if layout is None:
+        res["problems"].append("blank page: no <article>/<main> in the rendered page")
+        return res
+    res["loaded"], res["layout"] = True, layout
+    want_title = static.headings[0].strip().rstrip("#").strip() if static.headings else ""
+    if want_title and not any(want_title in h.replace("\xa0", " ") for h in layout["h1"]):
+        res["problems"].append(f"blank page: heading {want_title!r} missing from the rendered page")
+    if static.title.strip() and static.title.strip() != layout["title"].strip():
+        res["problems"].append(f"title changed: {static.title.strip()!r} -> {layout['title'].strip()!r}")
+    need = max(min(args.min_text, int(0.8 * len(static.text))), len(static.text) // 2, 1)
+    if layout["text_chars"] < need:
+        res["problems"].append(f"blank page: rendered article text has {layout['text_chars']} characters "
+                               f"(HTML has {len(static.text)}; need >= {need})")
+    if layout["width"] < args.min_width:
+        res["problems"].append(f"the article is {layout['width']} px wide in a {layout['window_width']} px window "
+                               f"(need >= {args.min_width} px): the page does not use the window's width")
+    if layout["page_width"] > layout["window_width"] + 1:
+        res["problems"].append(f"the page is {layout['page_width']} px wide in a {layout['window_width']} px "
+                               f"window: it scrolls sideways as a whole")
+    res["problems"] += [f"cut off: {c}" for c in layout["cut"]]
+    local_mathjax = any("_static/mathjax/" in l for l in static.links)
+    if static.math_spans and local_mathjax and (layout["mjx"] == 0 or mj_error):
+        res["problems"].append(f"{static.math_spans} maths element(s) not typeset by the bundled MathJax"
+                               + (f" ({mj_error})" if mj_error else ""))
     return res
 
 
-def browser_checks(chromium, base, site, content, parsed, args, t_start, failures, warnings) -> int:
-    "(b) every content page and the search in Chromium, (c) the home page screenshot; returns pages loaded."
-    n_loaded = 0
+def check_search(page, log: BrowserLog, base: str, word: str, args) -> dict:
+    "The built-in search (search.html + searchindex.js) finds `word` offline."
+    from playwright.sync_api import Error as PlaywrightError
+
+    res = {"page": f"search.html?q={word}", "problems": [], "warnings": []}
+    t0 = time.time()
+    log.page = res["page"]
+    hits = 0
+    try:
+        page.goto(f"{base}/search.html?q={word}", wait_until="load", timeout=args.page_timeout * 1000)
+        page.wait_for_selector("ul.search li a", timeout=args.page_timeout * 1000)
+        hits = page.locator("ul.search li").count()
+    except PlaywrightError as e:
+        res["problems"].append(f"the search finds nothing for {word!r}, a word of a page title "
+                               f"({str(e).splitlines()[0]})")
+    res["hits"], res["seconds"] = hits, time.time() - t0
+    return res
+
+
+def browser_checks(chromium: str, base: str, site: Path, content: list[str], parsed: dict, args, t_start: float,
+                   failures: list[str], warnings: list[str]) -> dict:
+    "(b) every content page and the search in Chromium (through Playwright), (c) screenshots."
+    from playwright.sync_api import sync_playwright
+
+    stats = {"loaded": 0, "widths": {}}
     args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="site-check-") as tmpd:
-        tmp = Path(tmpd)
-        deadline = t_start + args.max_seconds
-        pool = cf.ThreadPoolExecutor(max_workers=max(1, args.jobs))
+    log = BrowserLog(base, args.allow_network)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
         try:
-            futs = {pool.submit(check_page, chromium, base, rel, parsed[site / rel], args, tmp): rel
-                    for rel in content}
+            context = browser.new_context(viewport={"width": args.width, "height": 900})
+            context.route("**/*", log.route)
+            page = context.new_page()
+            page.on("console", log.on_console)
+            page.on("pageerror", log.on_pageerror)
+            page.on("response", log.on_response)
+            page.on("requestfailed", log.on_requestfailed)
+            for rel in content:
+                if time.time() - t_start > args.max_seconds:
+                    failures.append(f"time limit of {args.max_seconds:.0f}s reached; "
+                                    f"{len(content) - stats['loaded']} page(s) not checked")
+                    break
+                res = check_page(page, log, base, rel, parsed[site / rel], args)
+                if res.get("loaded"):
+                    stats["loaded"] += 1
+                    stats["widths"][rel] = res["layout"]["width"]
+                failures += [f"{rel}: {p}" for p in res["problems"]]
+                lay = res.get("layout") or {}
+                print(f"  {'FAIL' if res['problems'] else 'ok':4} {rel} ({lay.get('text_chars', 0)} chars, article "
+                      f"{lay.get('width', '?')} px{', %d maths' % lay['mjx'] if lay.get('mjx') else ''}, "
+                      f"{res['seconds']:.1f}s)", flush=True)
             word = search_word(parsed, site, content)
             if word and (site / "search.html").is_file():
-                futs[pool.submit(check_search, chromium, base, word, args)] = "search"
-            for fut in cf.as_completed(futs, timeout=max(1.0, deadline - time.time())):
-                res = fut.result()
-                if futs[fut] != "search" and res.get("loaded"):
-                    n_loaded += 1
+                res = check_search(page, log, base, word, args)
                 failures += [f"{res['page']}: {p}" for p in res["problems"]]
-                warnings += [f"{res['page']}: {w}" for w in res["warnings"]]
-                status = "FAIL" if res["problems"] else "ok"
-                unit = "results" if futs[fut] == "search" else "chars"
-                print(f"  {status:4} {res['page']} ({res.get('text_chars', 0)} {unit}"
-                      f"{', %d maths' % res['mjx'] if res.get('mjx') else ''}, {res['seconds']:.1f}s)",
-                      flush=True)
-        except cf.TimeoutError:
-            failures.append(f"time limit of {args.max_seconds:.0f}s reached; "
-                            f"{len(content) - n_loaded} page(s) not checked")
-            return n_loaded
+                stats["search"] = (word, res["hits"])
+                print(f"  {'FAIL' if res['problems'] else 'ok':4} {res['page']} ({res['hits']} results, "
+                      f"{res['seconds']:.1f}s)", flush=True)
+            # (c) screenshots for humans: the home page and the results page at the checked width
+            for rel, name in (("index.html", "home.png"), ("results.html", "results.png")):
+                if (site / rel).is_file():
+                    log.page = rel
+                    page.goto(f"{base}/{rel}", wait_until="load", timeout=args.page_timeout * 1000)
+                    page.wait_for_timeout(args.settle_ms)
+                    page.screenshot(path=str(args.out / name))
+                    print(f"site check: (c) screenshot {args.out / name}")
         finally:
-            # on the time limit, pages not started are dropped; running ones end by --page-timeout
-            pool.shutdown(wait=True, cancel_futures=True)
-        # (c) screenshot of the home page
-        shot = args.out.resolve() / "home.png"
-        if shot.exists():
-            shot.unlink()
-        flags = [f"--virtual-time-budget={args.budget_ms}", "--window-size=1280,1500", f"--screenshot={shot}"]
-        if not args.allow_network:
-            flags.append(OFFLINE_RULES)
-        rc, _, _ = run_chromium(chromium, [*flags, f"{base}/index.html"], args.page_timeout)
-        if rc != 0 or not shot.is_file() or shot.stat().st_size < 1000:
-            failures.append(f"screenshot of the home page failed (Chromium exit {rc})")
+            browser.close()
+    for page_rel, text in log.console:
+        failures.append(f"{page_rel}: console error: {text[:300]}")
+    for page_rel, what in sorted(set(log.failed)):
+        failures.append(f"runtime request failed: {page_rel} -> {what}")
+    for page_rel, url, kind in sorted(set(log.external)):
+        static = parsed.get(site / page_rel)
+        if any(c in url for c in MATHJAX_CDN):
+            warnings.append(f"{page_rel}: loads MathJax from a CDN ({url}); offline, maths shows as TeX")
+        elif kind == "image" and static is not None and url in static.images:
+            warnings.append(f"{page_rel}: shows a remote image (broken offline): {url}")
         else:
-            print(f"site check: (c) screenshot {shot}")
-    return n_loaded
+            failures.append(f"{page_rel}: needs the network: requests {url}")
+    return stats
 
 
 def main(argv=None) -> int:
@@ -474,23 +526,25 @@ def main(argv=None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--site", type=Path, default=REPO / "_build/site", help="built site (default _build/site)")
     ap.add_argument("--out", type=Path, default=REPO / "_build/site_check",
-                    help="where home.png goes (default _build/site_check)")
+                    help="where the screenshots go (default _build/site_check)")
     ap.add_argument("--chromium", default=None, help="browser binary (default: /usr/bin/chromium)")
     ap.add_argument("--page-timeout", type=float, default=60, help="seconds per page (default 60)")
     ap.add_argument("--max-seconds", type=float, default=600, help="overall time limit (default 600)")
-    ap.add_argument("--budget-ms", type=int, default=5000,
-                    help="Chromium --virtual-time-budget per page (default 5000)")
+    ap.add_argument("--settle-ms", type=int, default=300,
+                    help="milliseconds to let scripts settle after a page's load event (default 300)")
+    ap.add_argument("--width", type=int, default=1280, help="browser window width in px (default 1280)")
+    ap.add_argument("--min-width", type=int, default=800,
+                    help="the article's width needed at --width, in px (default 800)")
     ap.add_argument("--min-text", type=int, default=200,
                     help="rendered article text needed, in characters (capped by the HTML's own; default 200)")
-    ap.add_argument("-j", "--jobs", type=int, default=min(4, os.cpu_count() or 1),
-                    help="pages loaded at once (default: cores, at most 4)")
     ap.add_argument("--allow-network", action="store_true",
-                    help="let Chromium resolve other hosts (default: offline, only 127.0.0.1)")
+                    help="let the browser reach other hosts (default: offline, only 127.0.0.1)")
     ap.add_argument("--links-only", action="store_true", help="only (a): no browser, no screenshot")
     args = ap.parse_args(argv)
 
     t_start = time.time()
     site = args.site.resolve()
+    args.out = args.out.resolve()
     if not (site / "index.html").is_file():
         print(f"site check: FAILED: {site}/index.html not found; build the site first "
               f"(python tools/build_docs.py)")
@@ -500,14 +554,19 @@ def main(argv=None) -> int:
         chromium = find_chromium(args.chromium)
         if chromium is None:
             print("site check: FAILED: Chromium not found. Install it with:\n"
-                  "    apt-get update && apt-get install -y chromium\n"
+                  "    apt-get update && apt-get install -y chromium   (or: make chromium)\n"
                   "(or pass --chromium PATH; --links-only checks the links without a browser)")
+            return 2
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            print("site check: FAILED: the Playwright Python package is missing (pip install -e '.[dev]')")
             return 2
 
     failures: list[str] = []
     warnings: list[str] = []
     httpd, base = serve(site)
-    n_loaded = 0
+    stats = {"loaded": 0, "widths": {}}
     try:
         # (a) links, through the server
         pages, parsed, n_links, broken = crawl(site, base)
@@ -519,27 +578,21 @@ def main(argv=None) -> int:
                    if p.parent == site and p.name not in NOT_CONTENT]
         content.sort(key=lambda r: (r != "index.html", r))
         if chromium:
-            n_loaded = browser_checks(chromium, base, site, content, parsed, args, t_start, failures, warnings)
+            stats = browser_checks(chromium, base, site, content, parsed, args, t_start, failures, warnings)
     finally:
         httpd.shutdown()
         httpd.server_close()
     if chromium:
-        # files the browser asked for and did not get (e.g. a MathJax font or a lazily loaded script)
-        seen = set()
-        for path, code, referer, agent in _Handler.log_records:
-            p = path.split("?", 1)[0]
-            if code >= 400 and "Chrom" in agent and p != "/favicon.ico" and p not in seen:
-                seen.add(p)
-                ref = urlsplit(referer).path.lstrip("/") or "?"
-                failures.append(f"runtime request failed: {ref} -> {p} (HTTP {code})")
-        print(f"site check: (b) {n_loaded}/{len(content)} pages loaded in Chromium "
-              f"({'offline' if not args.allow_network else 'network allowed'})")
+        widths = sorted(stats["widths"].values())
+        print(f"site check: (b) {stats['loaded']}/{len(content)} pages loaded in Chromium "
+              f"({'offline' if not args.allow_network else 'network allowed'}); article width at {args.width} px: "
+              + (f"{widths[0]}-{widths[-1]} px" if widths else "n/a")
+              + (f"; search for {stats['search'][0]!r}: {stats['search'][1]} results" if stats.get("search") else ""))
 
     for w in sorted(set(warnings)):
         print(f"site check: warning: {w}")
-    n_broken = len(broken)
-    summary = (f"site check: {len(pages)} pages, {n_links} links, {n_broken} broken"
-               + (f", {n_loaded} loaded in Chromium" if chromium else "")
+    summary = (f"site check: {len(pages)} pages, {n_links} links, {len(broken)} broken"
+               + (f", {stats['loaded']} loaded in Chromium" if chromium else "")
                + f" ({time.time() - t_start:.1f}s)")
     if failures:
         print("site check: FAILED")
