@@ -19,31 +19,36 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .core import check_int, get_device
+
 # %% ../../nbs/03_hashing.ipynb #e1d1d804
 WORD_BITS = 64  # bits per packed word
 
 
 def n_words(nbits: int) -> int:
     "Number of `uint64` words that hold `nbits` bits (the last word is zero-padded)."
-    if isinstance(nbits, bool) or not isinstance(nbits, (int, np.integer)) or nbits < 1:
-        raise ValueError(f"nbits must be a positive integer, got {nbits!r}")
-    return (int(nbits) + WORD_BITS - 1) // WORD_BITS
+    return (check_int(nbits, "nbits") + WORD_BITS - 1) // WORD_BITS
 
 
-def sign_bits(x: "np.ndarray | torch.Tensor", threshold: float = 0.0) -> "np.ndarray | torch.Tensor":
-    "Boolean bits `x > threshold` (so `x == threshold` gives 0), in the same library and on the same device as `x`."
+def sign_bits(x: "np.ndarray | torch.Tensor", threshold: float = 0.0, zero_is_one: bool = True) -> "np.ndarray | torch.Tensor":
+    "Boolean bits `x >= threshold` (faiss `fvecs2bitvecs`/`IndexLSH`), or `x > threshold` with `zero_is_one=False` (faiss `real_to_binary`); same library and device as `x`."
+    if not isinstance(zero_is_one, (bool, np.bool_)):
+        raise TypeError(f"sign_bits: zero_is_one must be True (x >= threshold) or False (x > threshold), got {zero_is_one!r}")
+    if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(threshold):
+        raise ValueError(f"sign_bits: threshold must be a finite real number, got {threshold!r}")
     if isinstance(x, torch.Tensor):
         if x.is_complex() or x.dtype == torch.bool:
             raise TypeError(f"sign_bits: expected a real-valued tensor, got dtype {x.dtype}")
         if x.is_floating_point() and bool(torch.isnan(x).any()):
             raise ValueError("sign_bits: the input contains NaN, which is neither above nor below the threshold")
-        return x > threshold
+        return x >= threshold if zero_is_one else x > threshold
     x = np.asarray(x)
     if x.dtype.kind not in "fiu":
         raise TypeError(f"sign_bits: expected a real-valued array, got dtype {x.dtype}")
     if x.dtype.kind == "f" and np.isnan(x).any():
         raise ValueError("sign_bits: the input contains NaN, which is neither above nor below the threshold")
-    return x > threshold
+    return x >= threshold if zero_is_one else x > threshold
 
 # %% ../../nbs/03_hashing.ipynb #d1967bf9
 def _require_little_endian() -> None:
@@ -111,9 +116,9 @@ def pack_bits_torch(bits: torch.Tensor) -> torch.Tensor:
     return packed.contiguous().view(torch.int64)  # little-endian reinterpretation, as in pack_bits
 
 
-def binarize(x: "np.ndarray | torch.Tensor", threshold: float = 0.0) -> np.ndarray:
-    "Packed `uint64` codes `[..., n_words]` of `x > threshold` (numpy or torch input): `pack_bits(sign_bits(x, threshold))`."
-    return pack_bits(sign_bits(x, threshold))
+def binarize(x: "np.ndarray | torch.Tensor", threshold: float = 0.0, zero_is_one: bool = True) -> np.ndarray:
+    "Packed `uint64` codes `[..., n_words]` of `x >= threshold` (`x > threshold` if not `zero_is_one`): `pack_bits(sign_bits(x, threshold, zero_is_one))`."
+    return pack_bits(sign_bits(x, threshold, zero_is_one))
 
 # %% ../../nbs/03_hashing.ipynb #aa55fc29
 def _as_uint64_codes(codes: "np.ndarray | torch.Tensor", name: str) -> np.ndarray:
@@ -205,11 +210,28 @@ def _shards(n: int, chunk: int, n_threads: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
-def _check_positive_int(value: Any, name: str) -> int:
-    "`value` as an int if it is a positive integer, else a ValueError naming `name`."
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+def _threads(n_threads: "int | None") -> int:
+    "`n_threads` checked (a positive integer), or every core this process may use for None."
+    return _default_threads() if n_threads is None else check_int(n_threads, "n_threads")
+
+
+def _or_default(value: "int | None", default: int, name: str) -> int:
+    "`value` checked as a positive integer, or `default` for None (0 is an error, never 'the default')."
+    return default if value is None else check_int(value, name)
+
+
+def _check_padding(codes: np.ndarray, nbits: int, name: str) -> None:
+    "Codes packed from `nbits` bits: the word count must fit and the padding bits of the last word must be zero."
+    n_w = codes.shape[1]
+    if n_words(nbits) != n_w:
+        raise ValueError(f"{name}: nbits={nbits} needs {n_words(nbits)} words per code, but the codes have {n_w}")
+    used = nbits - WORD_BITS * (n_w - 1)  # bits of the last word that belong to the code
+    if used < WORD_BITS and codes.shape[0]:
+        pad_mask = np.uint64(((1 << WORD_BITS) - 1) ^ ((1 << used) - 1))
+        bad = np.flatnonzero(codes[:, -1] & pad_mask)
+        if bad.size:
+            raise ValueError(f"{name}: code {int(bad[0])} has padding bits set beyond bit {nbits} ({bad.size} codes "
+                             "do); they would count in every distance: these codes were packed from more bits or damaged")
 
 
 DEFAULT_QUERY_CHUNK = 16  # queries per block
@@ -219,7 +241,7 @@ BLOCK_DISTANCES = 2**17  # distances per block: db_chunk defaults to BLOCK_DISTA
 def _db_chunk_for(n_q: int, query_chunk: int, db_chunk: "int | None") -> int:
     "The database chunk: as given, else long enough that a block holds about BLOCK_DISTANCES distances."
     if db_chunk is not None:
-        return _check_positive_int(db_chunk, "db_chunk")
+        return check_int(db_chunk, "db_chunk")
     return max(8192, BLOCK_DISTANCES // max(1, min(n_q, query_chunk)))
 
 
@@ -230,15 +252,19 @@ def hamming_distances(
     n_threads: "int | None" = None,
     query_chunk: int = DEFAULT_QUERY_CHUNK,
     db_chunk: "int | None" = None,
+    nbits: "int | None" = None,
 ) -> np.ndarray:
-    "Hamming distance matrix `int32 [Q, N]` between packed codes, computed in `query_chunk x db_chunk` blocks."
+    "Hamming distance matrix `int32 [Q, N]` between packed codes, in `query_chunk x db_chunk` blocks; with `nbits`, set padding bits are an error."
     queries = _as_uint64_codes(queries, "queries")
     database = _as_uint64_codes(database, "database")
     if queries.shape[1] != database.shape[1]:
         raise ValueError(f"queries have {queries.shape[1]} words per code but the database has {database.shape[1]}")
-    query_chunk = _check_positive_int(query_chunk, "query_chunk")
+    if nbits is not None:
+        _check_padding(database, nbits, "database")
+        _check_padding(queries, nbits, "queries")
+    query_chunk = check_int(query_chunk, "query_chunk")
     db_chunk = _db_chunk_for(queries.shape[0], query_chunk, db_chunk)
-    n_threads = _check_positive_int(n_threads or _default_threads(), "n_threads")
+    n_threads = _threads(n_threads)
     n_q, n_db, n_w = queries.shape[0], database.shape[0], database.shape[1]
     out = np.empty((n_q, n_db), dtype=np.int32)
     q_words = np.ascontiguousarray(queries.T)
@@ -371,7 +397,8 @@ class _TorchHamming:
         db_chunk: int,
         n_threads: "int | None" = None,
     ):
-        self.device = torch.device(device if device is not None else ("cuda" if torch.cuda.is_available() else "cpu"))
+        # an explicit device goes through crossmodal.core.get_device, which says clearly when it is not there
+        self.device = get_device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
         self.n_db, self.n_w = database.shape
         self.db_words = torch.from_numpy(np.ascontiguousarray(database.T).view(np.int64)).to(self.device)
         self.query_chunk, self.db_chunk, self.n_threads = query_chunk, db_chunk, n_threads
@@ -565,30 +592,38 @@ class HammingIndex:
         device: "str | torch.device | None" = None,
         query_chunk: "int | None" = None,
         db_chunk: "int | None" = None,
+        nbits: "int | None" = None,
     ):
         backend = default_backend() if backend == "auto" else backend
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS} or 'auto', got {backend!r}")
+        if device is not None and backend != "torch":
+            raise ValueError(f"device={str(device)!r} is used only by backend='torch'; backend {backend!r} runs on the CPU")
         database = _as_uint64_codes(database, "database")
+        if database.shape[0] == 0:
+            raise ValueError("database: no codes (shape [0, n_words]); a Hamming index needs at least one code to search")
         self.backend, self.n_db, self.n_words = backend, database.shape[0], database.shape[1]
+        self.nbits = None if nbits is None else check_int(nbits, "nbits")
+        if self.nbits is not None:
+            _check_padding(database, self.nbits, "database")
         _check_key_range(self.n_words, self.n_db)
-        all_threads = _check_positive_int(n_threads or _default_threads(), "n_threads")
+        all_threads = _threads(n_threads)
         if backend == "numba":
-            self._impl = _NumbaHamming(database, all_threads, _check_positive_int(query_chunk or 16, "query_chunk"))
+            self._impl = _NumbaHamming(database, all_threads, _or_default(query_chunk, 16, "query_chunk"))
         elif backend == "numpy":
             self._impl = _NumpyHamming(
                 database,
                 all_threads,
-                _check_positive_int(query_chunk or DEFAULT_QUERY_CHUNK, "query_chunk"),
-                None if db_chunk is None else _check_positive_int(db_chunk, "db_chunk"),
+                _or_default(query_chunk, DEFAULT_QUERY_CHUNK, "query_chunk"),
+                None if db_chunk is None else check_int(db_chunk, "db_chunk"),
             )
         elif backend == "torch":
             self._impl = _TorchHamming(
                 database,
                 device,
-                _check_positive_int(query_chunk or 256, "query_chunk"),
-                _check_positive_int(db_chunk or 16384, "db_chunk"),
-                None if n_threads is None else _check_positive_int(n_threads, "n_threads"),
+                _or_default(query_chunk, 256, "query_chunk"),
+                _or_default(db_chunk, 16384, "db_chunk"),
+                None if n_threads is None else check_int(n_threads, "n_threads"),
             )
         else:
             self._impl = _FaissHamming(database, all_threads)
@@ -598,8 +633,9 @@ class HammingIndex:
         queries = _as_uint64_codes(queries, "queries")
         if queries.shape[1] != self.n_words:
             raise ValueError(f"queries have {queries.shape[1]} words per code but the database has {self.n_words}")
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= self.n_db:
-            raise ValueError(f"k must be an integer in [1, {self.n_db}] (the database size), got {k!r}")
+        if self.nbits is not None:
+            _check_padding(queries, self.nbits, "queries")
+        k = check_int(k, "k", maximum=self.n_db)
         if queries.shape[0] == 0:
             return np.empty((0, k), dtype=np.int32), np.empty((0, k), dtype=np.int64)
         return self._impl.search(queries, int(k))
@@ -615,9 +651,10 @@ def hamming_topk(
     device: "str | torch.device | None" = None,
     query_chunk: "int | None" = None,
     db_chunk: "int | None" = None,
+    nbits: "int | None" = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     "Exact Hamming top-`k` of each query: (distances int32 `[Q, k]`, indices int64 `[Q, k]`), by (distance, index)."
     index = HammingIndex(
-        database, backend, n_threads=n_threads, device=device, query_chunk=query_chunk, db_chunk=db_chunk
+        database, backend, n_threads=n_threads, device=device, query_chunk=query_chunk, db_chunk=db_chunk, nbits=nbits
     )
     return index.search(queries, k)
