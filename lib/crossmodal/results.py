@@ -57,7 +57,7 @@ PROVENANCE_COLUMNS = ["run_id", "commit", "dirty", "device", "date"]
 
 def format_number(value) -> str:
     "A number as a person reads it: whole numbers as integers, others with 4 significant digits; missing -> ''."
-    if value is None:
+    if value is None or value is pd.NA or value is pd.NaT:
         return ""
     if isinstance(value, float) or hasattr(value, "dtype") and getattr(value.dtype, "kind", "") == "f":
         v = float(value)
