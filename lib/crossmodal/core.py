@@ -100,6 +100,9 @@ def get_device(preferred: str | torch.device | None = None) -> torch.device:
     dev = torch.device(choice)
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise RuntimeError(f"device {choice!r} was asked for but CUDA is not available on {socket.gethostname()}")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise RuntimeError(f"device {choice!r} was asked for but only {torch.cuda.device_count()} CUDA device(s) "
+                           f"are visible on {socket.gethostname()}")
     if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise RuntimeError(f"device {choice!r} was asked for but MPS is not available")
     return dev
