@@ -165,8 +165,7 @@ def _now() -> str:
 # %% ../../nbs/00_core.ipynb #cf28de83
 TEMP_SUFFIX = ".crossmodal-tmp"  # every temporary file of atomic_write ends with this
 _TEMP_RE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)" + re.escape(TEMP_SUFFIX) + "$")
-_TEMP_LOCKS: dict[str, threading.Lock] = {}
-_TEMP_LOCKS_GUARD = threading.Lock()
+_TEMP_LOCKS = tuple(threading.RLock() for _ in range(64))  # striped by temp path: bounded, re-entrant
 
 
 def temp_path_for(path: str | os.PathLike, pid: int | None = None) -> Path:
@@ -199,9 +198,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", *, encoding: str = "u
         raise IsADirectoryError(f"{path}: is a folder; atomic_write needs a file path")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path_for(path)
-    with _TEMP_LOCKS_GUARD:
-        lock = _TEMP_LOCKS.setdefault(str(tmp), threading.Lock())
-    with lock:
+    with _TEMP_LOCKS[hash(str(tmp)) % len(_TEMP_LOCKS)]:
         f = open(tmp, mode, encoding=encoding) if mode == "w" else open(tmp, mode)
         try:
             yield f

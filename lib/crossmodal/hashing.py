@@ -34,9 +34,9 @@ def sign_bits(x: "np.ndarray | torch.Tensor", threshold: float = 0.0, zero_is_on
     "Boolean bits `x >= threshold` (faiss `fvecs2bitvecs`/`IndexLSH`), or `x > threshold` with `zero_is_one=False` (faiss `real_to_binary`); same library and device as `x`."
     if not isinstance(zero_is_one, (bool, np.bool_)):
         raise TypeError(f"sign_bits: zero_is_one must be True (x >= threshold) or False (x > threshold), got {zero_is_one!r}")
-    if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(threshold):
-        raise ValueError(f"sign_bits: threshold must be a finite real number, got {threshold!r}")
+    t = threshold.detach().cpu().numpy() if isinstance(threshold, torch.Tensor) else np.asarray(threshold)
+    if t.dtype.kind not in "fiu" or not np.isfinite(t).all():  # a scalar or per-dimension thresholds
+        raise ValueError(f"sign_bits: threshold must be a finite real number (or an array of them), got {threshold!r}")
     if isinstance(x, torch.Tensor):
         if x.is_complex() or x.dtype == torch.bool:
             raise TypeError(f"sign_bits: expected a real-valued tensor, got dtype {x.dtype}")
