@@ -116,8 +116,10 @@ class Claim:
         return paired_difference(self.method_values, self.control_values, confidence=confidence)
 
     def holds(self, confidence: float = 0.95) -> bool:
-        "Whether the whole interval lies beyond `min_effect` in the claimed direction."
+        "Whether the whole interval lies beyond `min_effect` in the claimed direction (never when the seeds agree exactly)."
         d = self.difference(confidence)
+        if d.sd == 0.0:  # no spread across seeds: the seeds say nothing about the noise, so nothing is shown
+            return False
         return d.lo > self.min_effect if self.higher_is_better else d.hi < -self.min_effect
 
 # %% ../../nbs/07_claims.ipynb #ec4b6f88
@@ -152,6 +154,8 @@ def describe_claim(row: Mapping, digits: int = 2) -> str:
     "One sentence for a `claims_table` row: the claim, the measured difference with its interval, and the verdict."
     direction = "higher" if row["higher_is_better"] else "lower"
     verdict = "holds" if row["holds"] else "does not hold"
+    if row["diff_sd"] == 0 and not row["holds"]:
+        verdict += " (every seed gives the same difference, so the seeds show no spread to test it against)"
     extra = f" by more than {row['min_effect']:g}" if row["min_effect"] else ""
     return (f"{row['claim']}: {row['method']} vs {row['control']} on {row['split']} {row['metric']} "
             f"({direction} is better{extra}): {row['method_score_mean']:.{digits}f} vs "
