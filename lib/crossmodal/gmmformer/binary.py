@@ -137,7 +137,7 @@ def pack_codes(logits: torch.Tensor | np.ndarray) -> np.ndarray:
     "Bits `[z > 0]` of `logits [..., K]` packed into `uint64` words `[..., K / 64]` (crossmodal.hashing layout)."
     if isinstance(logits, torch.Tensor):
         logits = logits.detach().cpu()
-    return pack_bits(sign_bits(logits))
+    return pack_bits(sign_bits(logits, zero_is_one=False))  # [z > 0], as the straight-through sign in training
 
 
 def hamming_video_distances(text_codes: np.ndarray, clip_codes: np.ndarray, n_clips: int) -> np.ndarray:
