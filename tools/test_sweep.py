@@ -55,7 +55,7 @@ def main() -> int:
         papers = scratch / "papers"
         written = publish("demo", root=scratch / "outputs", papers=papers)
         md = (papers / "demo" / "main.md").read_text() if (papers / "demo" / "main.md").exists() else ""
-        newest = max(run_dirs, key=lambda d: json.loads((d / "provenance.json").read_text())["start"]).name
+        newest = max(run_dirs, key=lambda d: (json.loads((d / "provenance.json").read_text())["start"], d.name)).name  # publish's rule
         check(any(p.name == "main.md" for p in written) and newest in md,
               f"publish wrote papers/demo/main.md naming the newest run {newest}")
         header = next((ln for ln in md.splitlines() if ln.startswith("|")), "")

@@ -250,7 +250,7 @@ def publish(system: str, root: str | os.PathLike | None = None, papers: str | os
     runs = load_runs(system, root)
     out_dir = Path(papers or repo_root() / "papers") / system
     written, sections = [], []
-    finished = runs[runs["status"] == "finished"].sort_values("start") if len(runs) else runs
+    finished = runs[runs["status"] == "finished"].sort_values(["start", "run_id"]) if len(runs) else runs  # newest last; same-second starts: larger run id
     latest: dict[str, pd.Series] = {}
     latest_fig: dict[str, pd.Series] = {}
     for _, run in finished.iterrows():
