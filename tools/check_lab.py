@@ -32,7 +32,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -43,9 +42,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from check_site import find_chromium  # tools/ is on sys.path when this file runs as a script
+
 REPO = Path(__file__).resolve().parents[1]
 VENV = REPO / ".venv"
-CHROMIUM_CANDIDATES = ["/usr/bin/chromium", "chromium", "chromium-browser"]
 CHECK_SUM = sum(range(1, 101))  # what the kernel must print; the notebook's source only has the expression
 KERNEL_DISPLAY_NAME = "Python 3 (crossmodal)"
 
@@ -83,12 +83,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def find_chromium(explicit: str | None) -> str | None:
-    for c in ([explicit] if explicit else CHROMIUM_CANDIDATES):
-        p = shutil.which(c) if c else None
-        if p:
-            return p
-    return None
 
 
 def log_tail(path: Path, n: int = 25) -> str:
