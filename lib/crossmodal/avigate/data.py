@@ -367,13 +367,19 @@ def qvh_clip_strength(r: dict, n: int) -> np.ndarray:
     return s
 
 
-def semi_synthetic_qvh(splits: Mapping[str, Sequence[dict]], text_feats: Mapping[str, np.ndarray],
-                       cfg: SynthConfig = SynthConfig()) -> dict[str, list[MRSample]]:
-    "Semi-synthetic `MRSample`s for QVHighlights records of several splits (videos shared across splits get one feature sequence)."
+def _planted_projections(text_feats: Mapping[str, np.ndarray], cfg: SynthConfig):
+    "The planted query->video / query->audio projections and the event directions, shared by every semi-synthetic builder."
     t_dim = next(iter(text_feats.values())).shape[1]
     g = _rng("projections", cfg.seed)
     P_v = g.standard_normal((t_dim, cfg.video_dim)); P_a = g.standard_normal((t_dim, cfg.audio_dim))
     e_v, e_a = _norm(g.standard_normal(cfg.video_dim)), _norm(g.standard_normal(cfg.audio_dim))
+    return P_v, P_a, e_v, e_a
+
+
+def semi_synthetic_qvh(splits: Mapping[str, Sequence[dict]], text_feats: Mapping[str, np.ndarray],
+                       cfg: SynthConfig = SynthConfig()) -> dict[str, list[MRSample]]:
+    "Semi-synthetic `MRSample`s for QVHighlights records of several splits (videos shared across splits get one feature sequence)."
+    P_v, P_a, e_v, e_a = _planted_projections(text_feats, cfg)
     by_vid: dict[str, list[dict]] = {}
     for recs in splits.values():
         for r in recs:
@@ -415,10 +421,7 @@ def semi_synthetic_qvh(splits: Mapping[str, Sequence[dict]], text_feats: Mapping
 def semi_synthetic_tvsum(splits: Mapping[str, Sequence[dict]], text_feats: Mapping[str, np.ndarray],
                          cfg: SynthConfig = SynthConfig()) -> dict[str, list[MRSample]]:
     "Semi-synthetic TVSum samples: signature strength follows the mean label; one contiguous third of each video is audio-only."
-    t_dim = next(iter(text_feats.values())).shape[1]
-    g = _rng("projections", cfg.seed)
-    P_v = g.standard_normal((t_dim, cfg.video_dim)); P_a = g.standard_normal((t_dim, cfg.audio_dim))
-    e_v, e_a = _norm(g.standard_normal(cfg.video_dim)), _norm(g.standard_normal(cfg.audio_dim))
+    P_v, P_a, e_v, e_a = _planted_projections(text_feats, cfg)
     out = {}
     for name, recs in splits.items():
         out[name] = []
