@@ -12,12 +12,14 @@ import numbers
 import os
 import platform
 import random
+import resource
 import re
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -32,8 +34,8 @@ import torch
 # %% auto #0
 __all__ = ['TEMP_SUFFIX', 'MAX_SHOWN_COLUMNS', 'repo_root', 'outputs_dir', 'check_int', 'seed_everything', 'get_device',
            'git_state', 'package_versions', 'cpu_model', 'device_info', 'temp_path_for', 'atomic_write',
-           'write_text_atomic', 'write_bytes_atomic', 'write_json_atomic', 'clean_stale_temp', 'params_hash', 'Run',
-           'start_run']
+           'write_text_atomic', 'write_bytes_atomic', 'write_json_atomic', 'clean_stale_temp', 'params_hash',
+           'process_cpu_seconds', 'Run', 'start_run']
 
 # %% ../../nbs/00_core.ipynb #69c9c83e
 def repo_root(start: str | os.PathLike | None = None) -> Path:
@@ -346,6 +348,12 @@ def params_hash(params: dict) -> str:
     return hashlib.sha1(json.dumps(_jsonable(params), sort_keys=True).encode()).hexdigest()[:8]
 
 
+def process_cpu_seconds() -> float:
+    "CPU seconds (user + system) used so far by this process, all its threads, and its finished child processes."
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 @dataclass
 class Run:
     "One experiment run: its folder, its provenance and its metrics."
@@ -358,6 +366,7 @@ class Run:
     history: list = field(default_factory=list)
     final: dict = field(default_factory=dict)
     _wandb: Any = None
+    _clock: tuple = field(default_factory=lambda: (time.monotonic(), process_cpu_seconds()))
 
     def log(self, metrics: dict, step: int | None = None) -> None:
         "Log step-wise metrics: one line appended to `metrics.jsonl` by a single write, mirrored to W&B."
@@ -434,8 +443,10 @@ class Run:
                            "n_logged": len(self.history)})
 
     def finish(self, status: str = "finished") -> None:
-        "Close the run: end time and status go into `provenance.json`."
-        self.provenance.update(end=_now(), status=status)
+        "Close the run: end time, status, wall and CPU seconds since `start_run` (and the 1-minute load average, since a busy machine stretches wall time) go into `provenance.json`."
+        wall0, cpu0 = self._clock
+        self.provenance.update(end=_now(), status=status, wall_s=round(time.monotonic() - wall0, 1),
+                               cpu_s=round(process_cpu_seconds() - cpu0, 1), load_end=round(os.getloadavg()[0], 2))
         write_json_atomic(self.dir / "provenance.json", self.provenance)
         self._write_metrics()
         if self._wandb is not None:
@@ -483,7 +494,8 @@ def start_run(system: str, params: dict, run_id: str | None = None, root: str | 
     prov = {"system": system, "run_id": run_id, "params": _jsonable(params),
             "git": git_state(root_for_git) if root_for_git else {"commit": None, "branch": None, "dirty": None},
             "packages": package_versions(), **device_info(device), "host": socket.gethostname(),
-            "platform": platform.platform(), "notebook": notebook or os.environ.get("CROSSMODAL_NOTEBOOK"), "command": command, "start": _now(), "end": None, "status": "running"}
+            "platform": platform.platform(), "notebook": notebook or os.environ.get("CROSSMODAL_NOTEBOOK"), "command": command, "start": _now(), "end": None, "status": "running",
+            "load_start": round(os.getloadavg()[0], 2)}
     run = Run(system=system, run_id=run_id, dir=run_dir, params=params, tracking=tracking, provenance=prov,
               history=history, final=final)
     write_json_atomic(run_dir / "provenance.json", prov)

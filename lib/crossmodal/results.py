@@ -26,7 +26,7 @@ __all__ = ['PROVENANCE_COLUMNS', 'load_runs', 'regenerate_command', 'format_numb
 
 # %% ../../nbs/05_results.ipynb #ebd1b7ab
 def load_runs(system: str, root: str | os.PathLike | None = None) -> pd.DataFrame:
-    "One row per run of `system`: id, status, commit, dirty, device, start/end, notebook, summary metrics."
+    "One row per run of `system`: id, status, commit, dirty, device, start/end, wall and CPU seconds, notebook, summary metrics."
     base = Path(root) if root is not None else outputs_dir()
     rows = []
     for run_dir in sorted((base / system).glob("*/provenance.json")):
@@ -37,9 +37,9 @@ def load_runs(system: str, root: str | os.PathLike | None = None) -> pd.DataFram
         rows.append({"run_id": prov["run_id"], "status": prov.get("status"), "commit": (git.get("commit") or "")[:10],
                      "dirty": git.get("dirty"), "device": prov.get("gpu") or prov.get("device"),
                      "start": prov.get("start"), "end": prov.get("end"), "notebook": prov.get("notebook"),
-                     "command": prov.get("command"),
+                     "command": prov.get("command"), "wall_s": prov.get("wall_s"), "cpu_s": prov.get("cpu_s"),
                      "dir": str(run_dir), "params": prov.get("params", {}), **metrics.get("summary", {})})
-    cols = ["run_id", "status", "commit", "dirty", "device", "start", "end", "notebook", "command", "dir", "params"]
+    cols = ["run_id", "status", "commit", "dirty", "device", "start", "end", "notebook", "command", "wall_s", "cpu_s", "dir", "params"]
     return pd.DataFrame(rows, columns=cols if not rows else None)
 
 
@@ -52,7 +52,7 @@ def regenerate_command(notebook: str | None, params: dict, command: str | None =
     return f"python tools/run_experiment.py nbs/{Path(notebook).name} {args}".strip()
 
 # %% ../../nbs/05_results.ipynb #ffb9a189
-PROVENANCE_COLUMNS = ["run_id", "commit", "dirty", "device", "date"]
+PROVENANCE_COLUMNS = ["run_id", "commit", "dirty", "device", "date", "wall_s", "cpu_s"]
 
 
 def format_number(value) -> str:
@@ -158,13 +158,20 @@ def count_seeds(spec_seeds: int | None, table: pd.DataFrame, params: Mapping) ->
 
 
 def provenance_text(prov: Mapping, seeds: int | None, command: str, code=lambda s: f"`{s}`") -> str:
-    "One line: seeds, run id, commit (dirty or clean tree), device, date, regenerate command; `code` marks literals."
+    "One line: seeds, run id, commit (dirty or clean tree), device, date, run time (wall and CPU seconds, when recorded), regenerate command; `code` marks literals."
     dirty = prov.get("dirty")
     tree = " (dirty tree)" if dirty is True else " (clean tree)" if dirty is False else ""
     n = "seeds not recorded" if seeds is None else f"{seeds} seed{'s' if seeds != 1 else ''}"
     return (f"{n} · run {code(prov.get('run_id') or '?')} · commit {code(prov.get('commit') or 'unknown')}{tree} · "
-            f"{prov.get('device') or 'device unknown'} · {prov.get('date') or 'date unknown'} · "
+            f"{prov.get('device') or 'device unknown'} · {prov.get('date') or 'date unknown'} · {_run_time(prov)}"
             f"regenerate: {code(command)}")
+
+
+def _run_time(prov: Mapping) -> str:
+    wall, cpu = prov.get("wall_s"), prov.get("cpu_s")
+    if wall is None or pd.isna(wall):
+        return ""
+    return f"{float(wall):.0f} s wall" + ("" if cpu is None or pd.isna(cpu) else f", {float(cpu):.0f} s CPU") + " · "
 
 
 def _md_cell(text: str) -> str:
@@ -264,7 +271,7 @@ def publish(system: str, root: str | os.PathLike | None = None, papers: str | os
         spec = read_table_spec(tables / f"{name}.json")
         prov = {"run_id": run["run_id"], "commit": run["commit"],
                 "dirty": None if pd.isna(run["dirty"]) else bool(run["dirty"]), "device": run["device"],
-                "date": str(run["start"])[:10]}
+                "date": str(run["start"])[:10], "wall_s": run["wall_s"], "cpu_s": run["cpu_s"]}
         try:
             view, note = readable_table(df, spec["show"], source=f"`{name}.csv`")
         except ValueError as e:
