@@ -360,14 +360,14 @@ class _NumpyHamming:
 
 
 @contextmanager
-def _torch_threads(n_threads: int) -> Iterator[None]:
-    "Run torch CPU ops with `n_threads` intra-op threads, restoring the previous setting afterwards (process-wide)."
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n_threads)
+def _thread_count(get_threads, set_threads, n_threads: int) -> Iterator[None]:
+    "Run with `set_threads(n_threads)` (a process-wide setting: torch intra-op or faiss OpenMP threads), restoring the previous count afterwards."
+    previous = get_threads()
+    set_threads(n_threads)
     try:
         yield
     finally:
-        torch.set_num_threads(previous)
+        set_threads(previous)
 
 
 _M1, _M2, _M4 = 0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F
@@ -405,7 +405,7 @@ class _TorchHamming:
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         if self.device.type == "cpu" and self.n_threads is not None:
-            with _torch_threads(self.n_threads):
+            with _thread_count(torch.get_num_threads, torch.set_num_threads, self.n_threads):
                 return self._search(queries, k)
         return self._search(queries, k)
 
@@ -428,17 +428,6 @@ class _TorchHamming:
         return _keys_to_results(out, k, self.n_db)
 
 
-@contextmanager
-def _faiss_threads(n_threads: int) -> Iterator[None]:
-    "Run faiss with `n_threads` OpenMP threads, restoring the previous setting afterwards."
-    previous = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(n_threads)
-    try:
-        yield
-    finally:
-        faiss.omp_set_num_threads(previous)
-
-
 class _FaissHamming:
     "faiss backend: IndexBinaryFlat over the byte view, re-asked with a larger k until the tie rule is resolved."
 
@@ -454,7 +443,7 @@ class _FaissHamming:
         pending = np.arange(queries.shape[0])
         asked = min(self.n_db, 2 * k)
         self.rounds = 0  # how many faiss calls the last search needed (for tests and curiosity)
-        with _faiss_threads(self.n_threads):
+        with _thread_count(faiss.omp_get_max_threads, faiss.omp_set_num_threads, self.n_threads):
             while pending.size:
                 self.rounds += 1
                 dist, idx = self.index.search(q_bytes[pending], asked)
