@@ -264,22 +264,57 @@ def collate_samples(samples: Sequence[MRSample], use_audio: bool = True, max_v_l
     return batch
 
 # %% ../../../nbs/31_mr_data.ipynb #d8dc3821
+def _check_2d(arr: np.ndarray, path: Path, ann: str | Path, line: int, key: str | None = None) -> np.ndarray:
+    if arr.ndim != 2 or 0 in arr.shape:
+        raise DataFormatError(path, f"expected a non-empty (rows, dim) array, got shape {arr.shape}; needed by {ann}, line {line}",
+                              key=key)
+    if not np.issubdtype(arr.dtype, np.number):
+        raise DataFormatError(path, f"expected numbers, got dtype {arr.dtype}; needed by {ann}, line {line}", key=key)
+    arr = arr.astype(np.float32)
+    if not np.isfinite(arr).all():
+        raise DataFormatError(path, f"non-finite values (NaN/inf); needed by {ann}, line {line}", key=key)
+    return arr
+
+
 def _load_npz_key(path: Path, key: str, ann: str | Path, line: int) -> np.ndarray:
     if not path.is_file():
         raise DataFormatError(ann, f"feature file {path} not found", line=line)
-    with np.load(path) as z:
+    try:
+        z = np.load(path, allow_pickle=False)
+    except Exception as e:
+        raise DataFormatError(path, f"not a readable .npz ({type(e).__name__}: {e}); needed by {ann}, line {line}") from None
+    if not hasattr(z, "files"):
+        raise DataFormatError(path, f"expected an .npz archive with key '{key}', got a bare array; needed by {ann}, line {line}")
+    with z:
         if key not in z.files:
             raise DataFormatError(path, f"expected key '{key}' (file has: {', '.join(z.files)}); needed by {ann}, line {line}", key=key)
-        return z[key].astype(np.float32)
+        return _check_2d(z[key], path, ann, line, key)
 
 
 def _load_npy(path: Path, ann: str | Path, line: int) -> np.ndarray:
     if not path.is_file():
         raise DataFormatError(ann, f"feature file {path} not found", line=line)
-    arr = np.load(path, allow_pickle=False).astype(np.float32)
-    if arr.ndim != 2:
-        raise DataFormatError(path, f"expected a (clips, dim) array, got shape {arr.shape}; needed by {ann}, line {line}")
-    return arr
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except Exception as e:
+        raise DataFormatError(path, f"not a readable .npy ({type(e).__name__}: {e}); needed by {ann}, line {line}") from None
+    if not isinstance(arr, np.ndarray):
+        raise DataFormatError(path, f"expected a .npy array, got an .npz archive; needed by {ann}, line {line}")
+    return _check_2d(arr, path, ann, line)
+
+
+def _check_dims(samples: Sequence, ann: str | Path, feat_dirs: Mapping[str, str | Path]) -> None:
+    "Every sample of a split must have the same video / text / audio widths (the model's input sizes)."
+    for attr, where in feat_dirs.items():
+        dims = {}
+        for s in samples:
+            a = getattr(s, attr)
+            if a is not None:
+                dims.setdefault(a.shape[1], s)
+        if len(dims) > 1:
+            (d0, s0), (d1, s1) = list(dims.items())[:2]
+            raise DataFormatError(where, f"{attr} features have different widths: {d0} (vid {s0.vid}, qid {s0.qid}) vs {d1} "
+                                         f"(vid {s1.vid}, qid {s1.qid}); annotations {ann}")
 
 
 def _l2(x: np.ndarray) -> np.ndarray:
@@ -307,6 +342,7 @@ def load_qvh_samples(ann_path: str | Path, v_feat_dirs: Sequence[str | Path], t_
         text = _l2(_load_npz_key(Path(t_feat_dir) / f"qid{r['qid']}.npz", "last_hidden_state", ann_path, line)[:max_q_l])
         out.append(MRSample(r["qid"], r["vid"], r["query"], r["duration"], r.get("relevant_windows") or [],
                             _qvh_saliency(r, n), video, text, None if aud is None else aud[:n], record=r))
+    _check_dims(out, ann_path, {"video": ", ".join(map(str, v_feat_dirs)), "text": t_feat_dir, "audio": a_feat_dir})
     return out
 
 

@@ -5,6 +5,7 @@
 # %% ../../../nbs/34_avigate_fusion.ipynb #4107b260
 from __future__ import annotations
 
+from collections import OrderedDict
 from contextlib import contextmanager
 from typing import Iterator, Mapping, Sequence
 
@@ -15,9 +16,10 @@ from torch import nn
 from .model import LoadReport, QDDETR, QDDETRConfig, load_official
 
 # %% auto #0
-__all__ = ['GATING_TYPES', 'SEED_GATE_DEFAULTS', 'FUSIONS', 'NEW_GATE_KEYS', 'GatingFunction', 'GatedFusionBlockCustom',
-           'AVIGATEFusionCustom', 'QuickGELU', 'OfficialGateBlock', 'AVIGATEFusionOfficial', 'build_fusion',
-           'build_fused_qddetr', 'load_seed_checkpoint', 'fusion_blocks', 'capture_gates', 'gate_records']
+__all__ = ['GATING_TYPES', 'SEED_GATE_DEFAULTS', 'AVIGATE_GATE_PREFIX', 'FUSIONS', 'NEW_GATE_KEYS', 'GatingFunction',
+           'GatedFusionBlockCustom', 'AVIGATEFusionCustom', 'QuickGELU', 'OfficialGateBlock', 'AVIGATEFusionOfficial',
+           'load_avigate_gate', 'build_fusion', 'build_fused_qddetr', 'load_seed_checkpoint', 'fusion_blocks',
+           'capture_gates', 'gate_records']
 
 # %% ../../../nbs/34_avigate_fusion.ipynb #48dcf6d9
 GATING_TYPES = ("global", "clipwise", "elementwise")
@@ -119,16 +121,25 @@ class QuickGELU(nn.Module):
 
 
 class OfficialGateBlock(nn.Module):
-    "AVIGATE's `ResidualAttentionBlock_Gate`: tanh-gated audio cross-attention and FFN, then self-attention and MLP."
-    def __init__(self, d: int, n_heads: int = 4):
+    """AVIGATE's `ResidualAttentionBlock_Gate` (official names and shapes): tanh-gated audio cross-attention and
+    cross-FFN, then self-attention and MLP. Masks padded clips (the official code averages and attends over padding)."""
+    def __init__(self, d_model: int, n_head: int = 4):
         super().__init__()
-        self.cross_attn = nn.MultiheadAttention(d, n_heads, batch_first=True)
-        self.ln_cross, self.ln_audio, self.ln_ff, self.ln_1, self.ln_2 = (nn.LayerNorm(d) for _ in range(5))
-        self.ff = nn.Sequential(nn.Linear(d, 4 * d), QuickGELU(), nn.Linear(4 * d, d))
-        self.attn = nn.MultiheadAttention(d, n_heads, batch_first=True)
-        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), QuickGELU(), nn.Linear(4 * d, d))
-        self.attn_gate = nn.Sequential(nn.Linear(2 * d, d // 2, bias=False), QuickGELU(), nn.Linear(d // 2, 1, bias=False))
-        self.ff_gate = nn.Sequential(nn.Linear(2 * d, d // 2, bias=False), QuickGELU(), nn.Linear(d // 2, 1, bias=False))
+        self.attn = nn.MultiheadAttention(d_model, n_head, batch_first=True)
+        self.ln_1 = nn.LayerNorm(d_model)
+        self.mlp = nn.Sequential(OrderedDict([("c_fc", nn.Linear(d_model, 4 * d_model)), ("gelu", QuickGELU()),
+                                              ("c_proj", nn.Linear(4 * d_model, d_model))]))
+        self.ln_2 = nn.LayerNorm(d_model)
+        self.cross_attn = nn.MultiheadAttention(d_model, n_head, batch_first=True)
+        self.cross_ff = nn.Sequential(OrderedDict([("cross_fc", nn.Linear(d_model, 4 * d_model, bias=False)),
+                                                   ("cross_gelu", QuickGELU()),
+                                                   ("cross_proj", nn.Linear(4 * d_model, d_model, bias=False))]))
+        self.attn_gate = nn.Sequential(OrderedDict([("ag_fc", nn.Linear(2 * d_model, d_model // 2, bias=False)),
+                                                    ("ag_gelu", QuickGELU()), ("ag_proj", nn.Linear(d_model // 2, 1, bias=False))]))
+        self.ff_gate = nn.Sequential(OrderedDict([("fg_fc", nn.Linear(2 * d_model, d_model // 2, bias=False)),
+                                                  ("fg_gelu", QuickGELU()), ("fg_proj", nn.Linear(d_model // 2, 1, bias=False))]))
+        self.ln_3, self.ln_4 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+        self.n_head = n_head
         self.gating_type = "official"
         self.record = False
         self.last_gates: dict | None = None
@@ -137,30 +148,55 @@ class OfficialGateBlock(nn.Module):
         m = torch.ones(x.shape[:2], device=x.device) if video_mask is None else video_mask.float()
         n = m.sum(1, keepdim=True).clamp(min=1)
         joint = torch.cat([(x * m[..., None]).sum(1) / n, (audio * m[..., None]).sum(1) / n], -1)
-        g_a = torch.tanh(self.attn_gate(joint))[:, None]      # (B, 1, 1)
+        g_a = torch.tanh(self.attn_gate(joint))[:, None]      # (B, 1, 1), as the official [mean x; mean audio] -> tanh
         g_f = torch.tanh(self.ff_gate(joint))[:, None]
         if self.record:
             self.last_gates = {"gate_mha": g_a.detach(), "gate_ffn": g_f.detach(), "film_beta": None}
         pad = None if video_mask is None else video_mask.eq(0)
-        au = self.ln_audio(audio)
-        x = x + g_a * self.cross_attn(self.ln_cross(x), au, au, key_padding_mask=pad)[0]
-        x = x + g_f * self.ff(self.ln_ff(x))
+        x = x + g_a * self.cross_attn(self.ln_3(x), audio, audio, key_padding_mask=pad)[0]   # audio keys un-normalised, as official
+        x = x + g_f * self.cross_ff(self.ln_4(x))
         h = self.ln_1(x)
         x = x + self.attn(h, h, h, key_padding_mask=pad)[0]
         return x + self.mlp(self.ln_2(x))
 
 
 class AVIGATEFusionOfficial(nn.Module):
-    "A stack of official AVIGATE gated blocks (default 4, as `--cross_num_hidden_layers 4`)."
+    "AVIGATE's `Transformer_Gate`: `resblocks` = a stack of official gated blocks (default 4, `--cross_num_hidden_layers 4`)."
     def __init__(self, hidden_dim: int, fusion_layers: int = 4, fusion_n_heads: int = 4):
         super().__init__()
         self.gating_type = "official"
-        self.fusion_layers = nn.ModuleList(OfficialGateBlock(hidden_dim, fusion_n_heads) for _ in range(fusion_layers))
+        self.width, self.layers = hidden_dim, fusion_layers
+        self.resblocks = nn.ModuleList(OfficialGateBlock(hidden_dim, fusion_n_heads) for _ in range(fusion_layers))
 
     def forward(self, video: torch.Tensor, audio: torch.Tensor, video_mask: torch.Tensor | None = None) -> torch.Tensor:
-        for layer in self.fusion_layers:
+        for layer in self.resblocks:
             video = layer(video, audio, video_mask)
         return video
+
+
+# %% ../../../nbs/34_avigate_fusion.ipynb #c91af673
+AVIGATE_GATE_PREFIX = "transformerClip."   # AVIGATE's name for its gated fusion transformer (`[AVG] modules/modeling.py`)
+
+
+def load_avigate_gate(model: nn.Module, checkpoint: Mapping, prefix: str = AVIGATE_GATE_PREFIX) -> LoadReport:
+    """Load the gated fusion transformer of an official AVIGATE state dict (`transformerClip.resblocks.<i>.*`,
+    `module.` prefixes stripped) into `model.fusion` (an `AVIGATEFusionOfficial`); every fusion key must be present with
+    its shape. The rest of the AVIGATE checkpoint (CLIP, audio resampler) has no place in QD-DETR and is reported as ignored."""
+    fusion = getattr(model, "fusion", model)
+    if not isinstance(fusion, AVIGATEFusionOfficial):
+        raise ValueError(f"load_avigate_gate needs a model whose fusion is AVIGATEFusionOfficial, got {type(fusion).__name__}")
+    sd = checkpoint.get("state_dict", checkpoint) if isinstance(checkpoint, Mapping) else checkpoint
+    sd = {k[len("module."):] if k.startswith("module.") else k: v for k, v in sd.items()}
+    ours = {k[len(prefix):]: v for k, v in sd.items() if k.startswith(prefix)}
+    if not ours:
+        raise ValueError(f"no '{prefix}*' keys in the checkpoint: not an AVIGATE state dict (first keys: {list(sd)[:4]})")
+    extra_layers = sorted({k.split(".")[1] for k in ours if k.startswith("resblocks.") and int(k.split(".")[1]) >= fusion.layers})
+    if extra_layers:
+        raise ValueError(f"the checkpoint's gated transformer has layer(s) {extra_layers} beyond this model's "
+                         f"{fusion.layers}: build it with fusion_layers={1 + int(extra_layers[-1])}")
+    rep = load_official(fusion, ours)
+    rep.unexpected = [k for k in sd if not k.startswith(prefix)]
+    return rep
 
 # %% ../../../nbs/34_avigate_fusion.ipynb #4199b606
 FUSIONS = ("avigate_custom", "avigate_official")
