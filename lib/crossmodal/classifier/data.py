@@ -26,9 +26,10 @@ from ..io import DataFormatError, read_csv
 
 # %% auto #0
 __all__ = ['CSV_COLUMNS', 'LABEL_VALUES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'HALF', 'PAD_FILL', 'AUGMENTATIONS', 'PROMO_TEMPLATES',
-           'INFO_TEMPLATES', 'DAYS', 'VARIANTS', 'ADDITIVE_WEIGHTS', 'SPLITS', 'parse_label', 'AdRecord',
-           'resolve_data_dir', 'check_image', 'read_ad_csv', 'resize_and_pad', 'build_transform', 'AdImageDataset',
-           'make_phrase', 'background_photos', 'render_ad', 'make_ad_dataset', 'default_ad_dataset']
+           'INFO_TEMPLATES', 'DAYS', 'BADGE_COLORS', 'BADGE_RADIUS', 'VARIANTS', 'ADDITIVE_WEIGHTS', 'SPLITS',
+           'parse_label', 'AdRecord', 'resolve_data_dir', 'check_image', 'read_ad_csv', 'resize_and_pad',
+           'build_transform', 'AdImageDataset', 'make_phrase', 'background_photos', 'render_ad', 'make_ad_dataset',
+           'default_ad_dataset']
 
 # %% ../../../nbs/41_clf_data.ipynb #89093458
 CSV_COLUMNS = ("local_image_path", "label", "text_info")
@@ -198,16 +199,14 @@ def background_photos() -> tuple[tuple[str, np.ndarray], ...]:
     return tuple(photos)
 
 
-def _starburst(draw: ImageDraw.ImageDraw, cx: float, cy: float, r: float, color: tuple, n_points: int = 12) -> None:
-    angles = np.arange(2 * n_points) * np.pi / n_points
-    radii = np.where(np.arange(2 * n_points) % 2 == 0, r, 0.6 * r)
-    draw.polygon([(cx + rr * np.cos(a), cy + rr * np.sin(a)) for a, rr in zip(angles, radii)], fill=color,
-                 outline=(255, 255, 255))
+BADGE_COLORS = {1: ((220, 256), (0, 30), (0, 30)),     # V = 1: saturated red
+                0: ((0, 30), (40, 90), (200, 256))}     # V = 0: saturated blue
+BADGE_RADIUS = (0.28, 0.36)                              # fraction of the shorter image side
 
 
 def render_ad(photo: np.ndarray, visual: int, phrase: str, rng: np.random.Generator,
-              size_range: tuple[int, int] = (128, 224)) -> Image.Image:
-    "One ad image: jittered random crop of `photo`, a red (visual=1) or grey badge, and `phrase` rendered small ('' = none)."
+              size_range: tuple[int, int] = (96, 128)) -> Image.Image:
+    "One ad image: jittered random crop of `photo`, a large disc badge (red: visual=1, blue: visual=0), and `phrase` rendered small ('' = none)."
     H, W = photo.shape[:2]
     area = rng.uniform(0.3, 1.0)
     aspect = np.exp(rng.uniform(np.log(3 / 4), np.log(4 / 3)))
@@ -220,11 +219,10 @@ def render_ad(photo: np.ndarray, visual: int, phrase: str, rng: np.random.Genera
     img = ImageEnhance.Brightness(img).enhance(rng.uniform(0.7, 1.3))
     img = ImageEnhance.Color(img).enhance(rng.uniform(0.6, 1.4))
     draw = ImageDraw.Draw(img)
-    r = rng.uniform(0.10, 0.25) * min(out_w, out_h)
+    r = rng.uniform(*BADGE_RADIUS) * min(out_w, out_h)
     cx, cy = rng.uniform(r, out_w - r), rng.uniform(r, out_h - r)
-    color = (int(rng.integers(200, 256)), int(rng.integers(0, 40)), int(rng.integers(0, 40))) if visual else \
-        (int(g := rng.integers(110, 170)), int(g), int(g))
-    _starburst(draw, cx, cy, r, color)
+    color = tuple(int(rng.integers(lo, hi)) for lo, hi in BADGE_COLORS[int(visual)])
+    draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=color, outline=(255, 255, 255), width=2)
     if phrase:
         font = ImageFont.load_default(int(rng.integers(8, 11)))
         tw, th = draw.textbbox((0, 0), phrase, font=font)[2:]
@@ -255,7 +253,7 @@ def _labels(variant: str, V: np.ndarray, T: np.ndarray, has_text: np.ndarray, fl
 
 def make_ad_dataset(out_dir: str | os.PathLike, variant: str = "xor", sizes: tuple[int, int, int] = (800, 200, 200),
                     seed: int = 0, render_text: bool = True, no_text_frac: float = 0.1, flip_frac: float = 0.05,
-                    size_range: tuple[int, int] = (128, 224), jpeg_quality: int = 90) -> dict[str, Path]:
+                    size_range: tuple[int, int] = (96, 128), jpeg_quality: int = 90) -> dict[str, Path]:
     "Write the generated dataset (JPEGs, `train/val/test.csv` in the seed's format, `factors.csv`) to `out_dir`; returns the CSV paths."
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
@@ -294,7 +292,7 @@ def make_ad_dataset(out_dir: str | os.PathLike, variant: str = "xor", sizes: tup
 def default_ad_dataset(variant: str = "xor", seed: int = 0, sizes: tuple[int, int, int] = (800, 200, 200),
                        render_text: bool = True, root: str | os.PathLike | None = None) -> dict[str, Path]:
     "The generated dataset under `outputs/classifier/data/<variant>-...` (made once; generated into a temp folder, then renamed)."
-    spec = dict(variant=variant, seed=seed, sizes=list(sizes), render_text=render_text, version=1)
+    spec = dict(variant=variant, seed=seed, sizes=list(sizes), render_text=render_text, version=2)
     tag = hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:8]
     base = Path(root) if root is not None else outputs_dir() / "classifier" / "data"
     final = base / f"{variant}-seed{seed}-n{sum(sizes)}-{tag}"

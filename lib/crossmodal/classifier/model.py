@@ -46,10 +46,23 @@ class AttentionPooling(nn.Module):
         self.norm = nn.LayerNorm(dim)
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        pad = None if mask is None else ~mask.bool()
-        out, _ = self.attn(self.query.expand(len(tokens), -1, -1), tokens, tokens, key_padding_mask=pad,
-                           need_weights=False)
-        return self.norm(out[:, 0])
+        "Exactly `LN(MHA(q, X, X))` for the one query, computed by pooling the tokens before the value projection."
+        D, H = tokens.shape[-1], self.attn.num_heads
+        dh = D // H
+        w_q, w_k, w_v = self.attn.in_proj_weight.split(D)
+        b_q, _, b_v = self.attn.in_proj_bias.split(D)
+        q = (self.query[0, 0] @ w_q.T + b_q).view(H, dh)                      # [H, dh]
+        # score of token i in head h: q_h · (W_k^h x_i + b_k^h) / sqrt(dh); the b_k term is the same for every
+        # token, so it cancels in the softmax, and q_h · W_k^h x_i = (W_k^hT q_h) · x_i
+        u = torch.einsum("hd,hde->he", q, w_k.view(H, dh, D)) / dh ** 0.5      # [H, D]
+        scores = torch.einsum("bnd,hd->bhn", tokens, u)                        # [B, H, N]
+        if mask is not None:
+            scores = scores.masked_fill(~mask.bool()[:, None, :], float("-inf"))
+        attn = scores.softmax(-1)
+        # the value projection is linear and the weights sum to 1: sum_i a_i (W_v x_i + b_v) = W_v (sum_i a_i x_i) + b_v
+        pooled = torch.einsum("bhn,bnd->bhd", attn, tokens)                   # [B, H, D]
+        values = torch.einsum("bhd,hed->bhe", pooled, w_v.view(H, dh, D)) + b_v.view(H, dh)
+        return self.norm(self.attn.out_proj(values.reshape(len(tokens), D)))
 
 
 def build_pooling(kind: str, dim: int, has_cls: bool, encoder_name: str = "this vision encoder") -> nn.Module:
