@@ -115,9 +115,13 @@ def balance_loss(codes: torch.Tensor) -> torch.Tensor:
 
 
 def decorrelation_loss(codes: torch.Tensor) -> torch.Tensor:
-    "`||codes^T codes / N - I||_F^2 / K^2` for relaxed codes `[N, K]`."
+    "`||codes^T codes / N - I||_F^2 / K^2` for relaxed codes `[N, K]` (through the `N x N` Gram matrix when N < K)."
     N, K = codes.shape
-    return ((codes.T @ codes) / N - torch.eye(K, device=codes.device)).pow(2).sum() / K**2
+    if N >= K:
+        return ((codes.T @ codes) / N - torch.eye(K, device=codes.device)).pow(2).sum() / K**2
+    # ||H^T H||_F = ||H H^T||_F and tr(H^T H) = ||H||_F^2: the same value at N^2 K instead of N K^2 multiply-adds
+    gram = codes @ codes.T
+    return (gram.pow(2).sum() / N**2 - 2 * codes.pow(2).sum() / N + K) / K**2
 
 
 def binary_loss(head: BinaryHead, query: torch.Tensor, clips: torch.Tensor, labels: torch.Tensor,

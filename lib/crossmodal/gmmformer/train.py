@@ -28,7 +28,8 @@ from .model import GMMFormer, GMMFormerConfig, clip_scores, gmmformer_loss
 # %% auto #0
 __all__ = ['KS', 'EncodedSplit', 'encode_split', 't2v_metrics', 'float_scores', 'moment_hits', 'warmup_linear', 'GMMFormerModule',
            'train_gmmformer', 'BinaryHeadModule', 'binary_codes', 'binary_distances', 'train_binary_head',
-           'evaluate_rows', 'hamming_distances_per_clip', 'save_prvr_checkpoint', 'load_prvr_checkpoint']
+           'JointModule', 'train_joint', 'evaluate_rows', 'hamming_distances_per_clip', 'save_prvr_checkpoint',
+           'load_prvr_checkpoint']
 
 # %% ../../../nbs/14_gmmformer_train_eval.ipynb #6d120e7c
 KS = (1, 5, 10, 100)
@@ -251,6 +252,89 @@ def train_binary_head(head: BinaryHead, train_enc: EncodedSplit, val_enc: Encode
         precision=precision, progress=False, resume=False, num_sanity_val_steps=0)
     _load_best(module, Path(run_dir))
     return module.head.cpu().eval()
+
+# %% ../../../nbs/14_gmmformer_train_eval.ipynb #d0942155
+class JointModule(L.LightningModule):
+    "GMMFormer + binary head trained together: `(1 - loss_weight) L_gmm + loss_weight L_bin`; backbone at `backbone_lr_factor x lr`."
+
+    def __init__(self, model: GMMFormer, head: BinaryHead, data: PRVRConfig, *, lr: float = 5e-3,
+                 backbone_lr_factor: float = 0.1, weight_decay: float = 1e-2, epochs: int = 1,
+                 steps_per_epoch: int = 1, seed: int = 0):
+        super().__init__()
+        if not 0.0 <= head.config.loss_weight <= 1.0:
+            raise ValueError(f"loss_weight must be in [0, 1], got {head.config.loss_weight}")
+        self.model, self.head, self.data = model, head, data
+        self.lr, self.backbone_lr_factor, self.wd, self.seed = lr, backbone_lr_factor, weight_decay, seed
+        self.total_steps = max(1, epochs * steps_per_epoch)
+        self._val: list = []
+
+    @property
+    def beta(self) -> float:
+        c = self.head.config
+        return beta_schedule(self.global_step / self.total_steps, c.beta_start, c.beta_end)
+
+    def training_step(self, batch, batch_idx):
+        out = self.model(batch)
+        gen = torch.Generator().manual_seed(self.seed * 1_000_003 + int(self.global_step))
+        gmm = gmmformer_loss(self.model, out, batch["text_labels"], margin=self.data.margin,
+                             loss_factor=self.data.loss_factor, neg_factor=self.data.neg_factor,
+                             hard_negative=self.current_epoch >= self.data.hard_negative_start_epoch,
+                             hard_pool_size=self.data.hard_pool_size, generator=gen)
+        b = binary_loss(self.head, out["query"], out["clips"], batch["text_labels"], self.beta)
+        a = self.head.config.loss_weight
+        loss = (1 - a) * gmm["loss"] + a * b["loss"]
+        self.log_dict({"train/loss": loss.detach(), "train/gmm": gmm["loss"].detach(), "train/bin": b["loss"].detach()},
+                      on_step=False, on_epoch=True, batch_size=len(batch["video_ids"]))
+        return loss
+
+    def on_before_optimizer_step(self, optimizer):
+        for p in self.model.parameters():
+            if p.grad is not None:
+                torch.nn.utils.clip_grad_norm_(p, 1.0)
+
+    def configure_optimizers(self):
+        groups = _param_groups(self.model, self.wd)
+        for g in groups:
+            g["lr"] = self.lr * self.backbone_lr_factor
+        groups.append({"params": list(self.head.parameters()), "weight_decay": self.wd, "lr": self.lr})
+        opt = torch.optim.AdamW(groups, lr=self.lr)
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda s: warmup_linear(s, self.total_steps, self.data.lr_warmup_proportion))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
+
+    def validation_step(self, batch, batch_idx):
+        out = self.model(batch)
+        self._val.append((out["query"].detach().cpu(), out["clips"].detach().cpu(), out["frame"].detach().cpu(),
+                          batch["text_labels"].cpu().numpy()))
+
+    def on_validation_epoch_end(self):
+        if not self._val:
+            return
+        offsets = np.cumsum([0] + [len(v[1]) for v in self._val[:-1]])
+        labels = np.concatenate([v[3] + o for v, o in zip(self._val, offsets)])
+        q, c, f = (torch.cat([v[i] for v in self._val]) for i in range(3))
+        with torch.no_grad():
+            fl = t2v_metrics(self.model.scores(q, c, f), labels)["SumR"]
+        hm = t2v_metrics(-binary_distances(self.head, q, c), labels)["SumR"]
+        self.log_dict({"val/float_SumR": fl, "val/hamming_SumR": hm, "val/SumR": fl + hm}, prog_bar=True)
+        self._val = []
+
+
+def train_joint(model: GMMFormer, head: BinaryHead, data: PRVRConfig, train_set, val_set,
+                run_dir: str | os.PathLike, *, epochs: int, batch_size: int, lr: float = 5e-3,
+                backbone_lr_factor: float = 0.1, patience: int | None = None, seed: int = 0,
+                accelerator: str = "cpu", devices: Any = 1, strategy: str = "auto",
+                precision: Any = "32-true") -> tuple[GMMFormer, BinaryHead]:
+    "Fine-tune `model` and train `head` jointly with `fit` (best validation float + Hamming SumR kept); returns both."
+    train_loader = make_loader(train_set, batch_size, shuffle=True, seed=seed, collate_fn=collate_prvr)
+    val_loader = make_loader(val_set, batch_size, collate_fn=collate_prvr)
+    module = JointModule(model, head, data, lr=lr, backbone_lr_factor=backbone_lr_factor, epochs=epochs,
+                         steps_per_epoch=len(train_loader), seed=seed)
+    fit(module, train_loader, val_loader, run_dir=run_dir, max_epochs=epochs, monitor="val/SumR", mode="max",
+        patience=patience, seed=seed, accelerator=accelerator, devices=devices, strategy=strategy,
+        precision=precision, progress=False, resume=False, num_sanity_val_steps=0)
+    _load_best(module, Path(run_dir))
+    return module.model.cpu().eval(), module.head.cpu().eval()
 
 # %% ../../../nbs/14_gmmformer_train_eval.ipynb #17623f46
 def _timed(fn):
