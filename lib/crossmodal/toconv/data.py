@@ -19,9 +19,9 @@ from PIL import Image, ImageEnhance, UnidentifiedImageError
 from ..io import DataFormatError
 
 # %% auto #0
-__all__ = ['EMBEDDED_SPLITS', 'CLIP_IMAGE_SIZE', 'PROBE_SETS', 'IMAGE_SUFFIXES', 'CLIP_MEAN', 'CLIP_STD', 'ImageSet',
-           'embedded_photos', 'crop_params', 'load_crop', 'photo_crops', 'probe_set', 'image_folder', 'check_images',
-           'clip_processor', 'clip_preprocess']
+__all__ = ['EMBEDDED_SPLITS', 'CLIP_IMAGE_SIZE', 'HELDOUT_PHOTOS', 'PROBE_SETS', 'IMAGE_SUFFIXES', 'CLIP_MEAN', 'CLIP_STD',
+           'ImageSet', 'embedded_photos', 'crop_params', 'load_crop', 'heldout_split', 'photo_crops', 'probe_set',
+           'image_folder', 'check_images', 'clip_processor', 'clip_preprocess']
 
 # %% ../../../nbs/51_toconv_data.ipynb #04f58b9f
 @dataclass
@@ -127,13 +127,31 @@ def load_crop(crop_id: str, size: int = CLIP_IMAGE_SIZE) -> Image.Image:
     return ImageEnhance.Contrast(img).enhance(p["contrast"])
 
 
-def photo_crops(split: str, n_per_photo: int, seed: int = 0) -> ImageSet:
-    "`n_per_photo` augmented crops of every embedded photograph in `split` ('train', 'val' or 'test')."
+HELDOUT_PHOTOS = EMBEDDED_SPLITS["val"] + EMBEDDED_SPLITS["test"]  # never trained on
+
+
+def heldout_split(seed: int, n_val: int = len(EMBEDDED_SPLITS["val"])) -> dict[str, tuple[str, ...]]:
+    "A random photo-level split of the held-out photos into `n_val` validation photos and the rest as test, per `seed`."
+    if not 0 < n_val < len(HELDOUT_PHOTOS):
+        raise ValueError(f"n_val must be between 1 and {len(HELDOUT_PHOTOS) - 1} (there are {len(HELDOUT_PHOTOS)} "
+                         f"held-out photos), got {n_val}")
+    order = np.random.default_rng([seed, 20261201]).permutation(len(HELDOUT_PHOTOS))
+    return {"val": tuple(HELDOUT_PHOTOS[i] for i in sorted(order[:n_val])),
+            "test": tuple(HELDOUT_PHOTOS[i] for i in sorted(order[n_val:]))}
+
+
+def photo_crops(split: str, n_per_photo: int, seed: int = 0, photos: Sequence[str] | None = None) -> ImageSet:
+    "`n_per_photo` augmented crops of every photo of `split` ('train', 'val', 'test'; `photos`: e.g. from `heldout_split`)."
     if split not in EMBEDDED_SPLITS:
         raise ValueError(f"split must be one of {sorted(EMBEDDED_SPLITS)}, got {split!r}")
     if n_per_photo < 1:
         raise ValueError(f"n_per_photo must be >= 1, got {n_per_photo}")
-    ids = [f"{name}/c{i:04d}/s{seed}" for name in EMBEDDED_SPLITS[split] for i in range(n_per_photo)]
+    allowed = EMBEDDED_SPLITS["train"] if split == "train" else HELDOUT_PHOTOS
+    photos = EMBEDDED_SPLITS[split] if photos is None else tuple(photos)
+    if not photos or set(photos) - set(allowed):
+        raise ValueError(f"photos for split {split!r} must be a non-empty subset of {sorted(allowed)} "
+                         f"(training and held-out photos never mix), got {sorted(photos)}")
+    ids = [f"{name}/c{i:04d}/s{seed}" for name in photos for i in range(n_per_photo)]
     return ImageSet(ids, load_crop, name=f"photos-{split}")
 
 # %% ../../../nbs/51_toconv_data.ipynb #bf5e3f52
