@@ -50,6 +50,9 @@ experiments: venv
 
 sweeps: venv
 	$(PY) tools/sweep_poly_pcme.py
+	# avigate extended configuration (nbs/30, about 6-10 min CPU): decoder trained longer, 4 variants x 3 seeds -> extended_* tables
+	$(PY) tools/run_experiment.py nbs/30_avigate_experiment.ipynb -p table_prefix extended_ -p n_train null -p batch_size 32 -p lr 0.01 \
+	  -p epochs 15 -p eval_every 3 -p variants "[video_only, concat, custom_clipwise, official_gate]" -p shuffled_controls "[]" -p tvsum_variants "[]"
 
 publish: venv
 	$(PY) -m crossmodal.results
