@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import math
 import os
@@ -20,9 +21,9 @@ from .core import (MAX_SHOWN_COLUMNS, _metric_columns, outputs_dir, repo_root, w
 from .io import DataFormatError, read_json
 
 # %% auto #0
-__all__ = ['PROVENANCE_COLUMNS', 'load_runs', 'regenerate_command', 'format_number', 'format_mean_sd', 'readable_table',
-           'count_seeds', 'provenance_text', 'render_markdown', 'tex_escape', 'render_latex', 'read_table_spec',
-           'read_reference', 'publish', 'publish_all', 'main']
+__all__ = ['PROVENANCE_COLUMNS', 'load_runs', 'notebook_parameters', 'regenerate_command', 'format_number', 'format_mean_sd',
+           'readable_table', 'count_seeds', 'provenance_text', 'render_markdown', 'tex_escape', 'render_latex',
+           'read_table_spec', 'read_reference', 'publish', 'publish_all', 'main']
 
 # %% ../../nbs/05_results.ipynb #ebd1b7ab
 def load_runs(system: str, root: str | os.PathLike | None = None) -> pd.DataFrame:
@@ -43,12 +44,35 @@ def load_runs(system: str, root: str | os.PathLike | None = None) -> pd.DataFram
     return pd.DataFrame(rows, columns=cols if not rows else None)
 
 
+def notebook_parameters(path: str | os.PathLike) -> set[str] | None:
+    "The names a notebook's papermill `parameters` cell assigns (what `-p NAME` can set); None when it has no such cell."
+    cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
+    for cell in cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            names = set()
+            for node in ast.parse(source).body:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+                names |= {t.id for t in targets if isinstance(t, ast.Name)}
+            return names
+    return None
+
+
 def regenerate_command(notebook: str | None, params: dict, command: str | None = None) -> str:
-    "The command that regenerates a run: the notebook with `params` (through tools/run_experiment.py), else `command`."
+    """The command that regenerates a run: the notebook with `params` (through tools/run_experiment.py), else `command`.
+
+    When the notebook is in `nbs/`, only the names its `parameters` cell assigns are passed: a run may record
+    derived settings beside its parameters (a resolved training config), and `-p` on those would do nothing."""
     if not isinstance(notebook, str) or not notebook:
         return command if isinstance(command, str) and command else "(not recorded)"
+    try:
+        path = repo_root() / "nbs" / Path(notebook).name
+        known = notebook_parameters(path) if path.is_file() else None
+    except FileNotFoundError:
+        known = None
     args = " ".join(f"-p {k} {shlex.quote(v if isinstance(v, str) else json.dumps(v))}"
-                    for k, v in sorted(params.items()) if k not in ("run_id",) and v is not None)
+                    for k, v in sorted(params.items())
+                    if k not in ("run_id",) and v is not None and (known is None or k in known))
     return f"python tools/run_experiment.py nbs/{Path(notebook).name} {args}".strip()
 
 # %% ../../nbs/05_results.ipynb #ffb9a189
