@@ -97,6 +97,21 @@ def warmup_linear(step: int, total: int, warmup: float) -> float:
     return max(0.0, (total - step) / max(1, total - w))
 
 
+def _validation_batch(model: torch.nn.Module, batch: dict) -> tuple:
+    "One validation batch's query, clip and frame vectors (on the CPU) and its caption -> video labels (batch-local)."
+    out = model(batch)
+    return (out["query"].detach().cpu(), out["clips"].detach().cpu(), out["frame"].detach().cpu(),
+            batch["text_labels"].cpu().numpy())
+
+
+def _gather_validation(parts: list[tuple]) -> tuple:
+    "Concatenate `_validation_batch` results: vectors stacked, caption labels offset to global video indices."
+    offsets = np.cumsum([0] + [len(p[1]) for p in parts[:-1]])
+    labels = np.concatenate([p[3] + o for p, o in zip(parts, offsets)])
+    q, c, f = (torch.cat([p[i] for p in parts]) for i in range(3))
+    return q, c, f, labels
+
+
 class GMMFormerModule(L.LightningModule):
     "GMMFormer + its losses + the upstream optimiser/schedule; logs `val/SumR` on the validation split."
 
@@ -130,16 +145,12 @@ class GMMFormerModule(L.LightningModule):
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
     def validation_step(self, batch, batch_idx):
-        out = self.model(batch)
-        self._val.append((out["query"].detach().cpu(), out["clips"].detach().cpu(), out["frame"].detach().cpu(),
-                          batch["text_labels"].cpu().numpy()))
+        self._val.append(_validation_batch(self.model, batch))
 
     def on_validation_epoch_end(self):
         if not self._val:
             return
-        offsets = np.cumsum([0] + [len(v[1]) for v in self._val[:-1]])
-        labels = np.concatenate([v[3] + o for v, o in zip(self._val, offsets)])
-        q, c, f = (torch.cat([v[i] for v in self._val]) for i in range(3))
+        q, c, f, labels = _gather_validation(self._val)
         with torch.no_grad():
             m = t2v_metrics(self.model.scores(q, c, f), labels)
         self.log("val/SumR", m["SumR"], prog_bar=True)
@@ -303,16 +314,12 @@ class JointModule(L.LightningModule):
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
 
     def validation_step(self, batch, batch_idx):
-        out = self.model(batch)
-        self._val.append((out["query"].detach().cpu(), out["clips"].detach().cpu(), out["frame"].detach().cpu(),
-                          batch["text_labels"].cpu().numpy()))
+        self._val.append(_validation_batch(self.model, batch))
 
     def on_validation_epoch_end(self):
         if not self._val:
             return
-        offsets = np.cumsum([0] + [len(v[1]) for v in self._val[:-1]])
-        labels = np.concatenate([v[3] + o for v, o in zip(self._val, offsets)])
-        q, c, f = (torch.cat([v[i] for v in self._val]) for i in range(3))
+        q, c, f, labels = _gather_validation(self._val)
         with torch.no_grad():
             fl = t2v_metrics(self.model.scores(q, c, f), labels)["SumR"]
         hm = t2v_metrics(-binary_distances(self.head, q, c), labels)["SumR"]
