@@ -8,7 +8,10 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Callable
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Callable, Sequence
 
 import lightning as L
 import torch
@@ -18,12 +21,15 @@ from lightning.pytorch.plugins.io import CheckpointIO
 from lightning.pytorch.strategies import DDPStrategy, Strategy
 from lightning.pytorch.utilities import rank_zero_only
 
-from .core import Run, seed_everything
+from tqdm.auto import tqdm
+
+from .core import Run, check_int, seed_everything
 from .io import load_checkpoint, save_checkpoint
 
 # %% auto #0
 __all__ = ['AtomicCheckpointIO', 'RunLogger', 'EpochShuffleSampler', 'make_loader', 'in_notebook_kernel', 'launched_externally',
-           'ExternallyLaunchedDDP', 'check_distributed', 'fit', 'TinyClassifier', 'planted_classification']
+           'ExternallyLaunchedDDP', 'check_distributed', 'fit', 'TinyClassifier', 'planted_classification',
+           'usable_cpus', 'map_in_processes', 'train_tiny_classifier']
 
 # %% ../../nbs/04_training.ipynb #fda9ab1d
 class AtomicCheckpointIO(CheckpointIO):
@@ -215,3 +221,86 @@ def planted_classification(n: int = 512, d: int = 16, seed: int = 0) -> torch.ut
     x = torch.randn(n, d, generator=g)
     w = torch.randn(d, generator=torch.Generator().manual_seed(1234))
     return torch.utils.data.TensorDataset(x, (x @ w > 0).long())
+
+# %% ../../nbs/04_training.ipynb #6fac2ef9
+_THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def usable_cpus() -> int:
+    "The number of CPUs this process may run on (its affinity mask, not the machine's count)."
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:                      # not on Linux
+        return os.cpu_count() or 1
+
+
+def map_in_processes(fn: Callable, jobs: Sequence, *, workers: int = 1, threads_per_worker: int = 1,
+                     desc: str | None = None, progress: bool = True) -> list:
+    "`[fn(job) for job in jobs]`, run in `workers` spawned processes with `threads_per_worker` threads each."
+    jobs = list(jobs)
+    workers = check_int(workers, "workers", minimum=0)
+    threads_per_worker = check_int(threads_per_worker, "threads_per_worker", minimum=1)
+    if workers > 1 and getattr(fn, "__module__", None) in (None, "__main__"):
+        raise ValueError(f"map_in_processes: {getattr(fn, '__qualname__', fn)!r} is defined in __main__ (a notebook "
+                         "cell or script); worker processes import it, so define it in a module, or use workers=1")
+    bar = tqdm(total=len(jobs), desc=desc or getattr(fn, "__name__", "jobs"), disable=not progress or not jobs,
+               leave=False)
+
+    def failed(i: int, err: BaseException) -> RuntimeError:
+        return RuntimeError(f"map_in_processes: job {i} of {len(jobs)} ({jobs[i]!r}) failed: "
+                            f"{type(err).__name__}: {err}")
+
+    results: list = [None] * len(jobs)
+    if workers <= 1 or len(jobs) <= 1:
+        with bar:
+            for i, job in enumerate(jobs):
+                try:
+                    results[i] = fn(job)
+                except Exception as err:
+                    raise failed(i, err) from err
+                bar.update()
+        return results
+    env = {k: str(threads_per_worker) for k in _THREAD_ENV} | {"OMP_WAIT_POLICY": "PASSIVE"}
+    saved = {k: os.environ.get(k) for k in env}
+    pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn"),
+                               initializer=torch.set_num_threads, initargs=(threads_per_worker,))
+    try:
+        os.environ.update(env)                   # workers are started while submitting, with this environment
+        try:
+            futures = {pool.submit(fn, job): i for i, job in enumerate(jobs)}
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    del os.environ[k]
+                else:
+                    os.environ[k] = v
+        with bar:
+            for fut in as_completed(futures):
+                i = futures[fut]
+                try:
+                    results[i] = fut.result()
+                except BrokenProcessPool as err:
+                    raise RuntimeError(f"map_in_processes: a worker process ended abruptly while job {i} ({jobs[i]!r}) "
+                                       "was pending (killed, e.g. for memory: try fewer workers; or it could not "
+                                       "start: see its error above)") from err
+                except Exception as err:
+                    raise failed(i, err) from err
+                bar.update()
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return results
+
+
+# %% ../../nbs/04_training.ipynb #811c556e
+def train_tiny_classifier(seed: int, epochs: int = 2) -> list[float]:
+    "Train `TinyClassifier` on the planted problem from `seed`; its final weights (a job for `map_in_processes`)."
+    import tempfile
+    seed_everything(seed)
+    model = TinyClassifier()
+    train = make_loader(planted_classification(256, seed=seed), 64, shuffle=True, seed=seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        fit(model, train, run_dir=tmp, max_epochs=epochs, progress=False)
+    return torch.cat([p.detach().flatten() for p in model.parameters()]).tolist()
+
