@@ -320,8 +320,8 @@ def _verify_zip(path: Path) -> None:
         raise DataFormatError(path, f"corrupted checkpoint: member '{bad}' fails its CRC-32 check (a changed byte)")
 
 
-def save_checkpoint(obj: Any, path: str | os.PathLike) -> Path:
-    "Save `obj` with `torch.save` to `path` through `atomic_write`, checking it loads back weights-only; stale temp files in the folder are removed first."
+def save_checkpoint(obj: Any, path: str | os.PathLike, *, check_loads: bool = True) -> Path:
+    "Save `obj` with `torch.save` to `path` through `atomic_write`, checking it loads back weights-only (unless `check_loads=False`); stale temp files in the folder are removed first."
     path = Path(path)
     if path.parent.is_dir():
         clean_stale_temp(path.parent)
@@ -335,7 +335,8 @@ def save_checkpoint(obj: Any, path: str | os.PathLike) -> Path:
                 raise DataFormatError(path, f"cannot save this object as a checkpoint ({type(e).__name__}: {e})") from None
             f.flush()
             try:
-                torch.load(temp_path_for(path), map_location="cpu", weights_only=True, mmap=True)
+                if check_loads:
+                    torch.load(temp_path_for(path), map_location="cpu", weights_only=True, mmap=True)
             except Exception as e:
                 raise DataFormatError(path, f"this object would not load back with load_checkpoint ({_load_failure(e)}); "
                                             "store tensors, numbers, strings, lists and dicts") from None

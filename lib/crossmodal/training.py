@@ -33,9 +33,12 @@ __all__ = ['AtomicCheckpointIO', 'RunLogger', 'EpochShuffleSampler', 'make_loade
 
 # %% ../../nbs/04_training.ipynb #fda9ab1d
 class AtomicCheckpointIO(CheckpointIO):
-    "Lightning checkpoint I/O through `save_checkpoint` (atomic) and `load_checkpoint` (`weights_only=True`)."
+    "Lightning checkpoint I/O through `save_checkpoint` (atomic; read back unless `check_loads=False`) and `load_checkpoint` (`weights_only=True`)."
+    def __init__(self, check_loads: bool = True):
+        self.check_loads = check_loads
+
     def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options: Any | None = None) -> None:
-        save_checkpoint(checkpoint, path)
+        save_checkpoint(checkpoint, path, check_loads=self.check_loads)
 
     def load_checkpoint(self, path, map_location: Any | None = None, weights_only: bool | None = None) -> dict[str, Any]:
         return load_checkpoint(path, map_location="cpu" if map_location is None or callable(map_location) else map_location)
@@ -161,7 +164,7 @@ def fit(module: L.LightningModule, train_loader, val_loader=None, *, run_dir: st
         gradient_clip_val: float | None = None, accelerator: str = "auto", devices: int | str | list = "auto",
         num_nodes: int = 1, strategy: str | Strategy = "auto", precision: str | int = "32-true", seed: int = 0,
         resume: bool = True, progress: bool = True, run: Run | None = None, log_every_n_steps: int = 10,
-        callbacks: list | None = None, **trainer_kwargs) -> L.Trainer:
+        callbacks: list | None = None, check_checkpoints: bool = True, **trainer_kwargs) -> L.Trainer:
     "Train `module` with the repository's Lightning settings; returns the `Trainer` (see prose above)."
     seed_everything(seed)
     if accelerator == "auto" and os.environ.get("CROSSMODAL_DEVICE") == "cpu":
@@ -177,7 +180,7 @@ def fit(module: L.LightningModule, train_loader, val_loader=None, *, run_dir: st
     trainer = L.Trainer(max_epochs=max_epochs, accelerator=accelerator, devices=devices, num_nodes=num_nodes,
                         strategy=strategy, precision=precision, deterministic=True,
                         gradient_clip_val=gradient_clip_val, logger=RunLogger(run),
-                        callbacks=cbs + list(callbacks or []), plugins=[AtomicCheckpointIO()],
+                        callbacks=cbs + list(callbacks or []), plugins=[AtomicCheckpointIO(check_checkpoints)],
                         enable_progress_bar=progress, enable_model_summary=False,
                         log_every_n_steps=log_every_n_steps, default_root_dir=str(run_dir), **trainer_kwargs)
     last = ckpt_dir / "last.ckpt"
