@@ -5,6 +5,7 @@
 # %% ../../../nbs/12_gmmformer_model.ipynb #7e5254c5
 from __future__ import annotations
 
+import functools
 import math
 import os
 from dataclasses import asdict, dataclass, field, replace
@@ -17,9 +18,10 @@ from torch import nn
 from ..io import load_checkpoint
 
 # %% auto #0
-__all__ = ['GMMFormerConfig', 'gauss_weight', 'TrainablePositionalEncoding', 'LinearLayer', 'BertSelfAttention', 'BertSelfOutput',
-           'BertAttention', 'GMMBlock', 'GMMFormer', 'clip_scores', 'frame_scores', 'config_from_state_dict',
-           'load_official_state_dict', 'clip_nce', 'triplet_loss', 'query_diverse_loss', 'gmmformer_loss']
+__all__ = ['GMMFormerConfig', 'gauss_weight', 'cached_gauss_weight', 'TrainablePositionalEncoding', 'LinearLayer',
+           'BertSelfAttention', 'BertSelfOutput', 'BertAttention', 'GMMBlock', 'GMMFormer', 'clip_scores',
+           'frame_scores', 'config_from_state_dict', 'load_official_state_dict', 'clip_nce', 'triplet_loss',
+           'query_diverse_loss', 'gmmformer_loss']
 
 # %% ../../../nbs/12_gmmformer_model.ipynb #bd453ed1
 @dataclass
@@ -74,6 +76,20 @@ def gauss_weight(length: int | torch.Tensor, width: float, size: int | None = No
     g = g / g.amax(dim=-1, keepdim=True).clamp(min=1e-30)
     return g[0] if squeeze else g
 
+
+@functools.lru_cache(maxsize=256)
+def _gauss_table(width: float, size: int, device: torch.device) -> torch.Tensor:
+    "`gauss_weight` for every length 1..`size` at `size`: `[size, size, size]` (row `l - 1` = length `l`), cached."
+    return gauss_weight(torch.arange(1, size + 1, device=device), width, size=size, device=device)
+
+
+def cached_gauss_weight(lengths: torch.Tensor, width: float, size: int) -> torch.Tensor:
+    "`gauss_weight(lengths, width, size)` (`[B, size, size]`) looked up in a per-(width, size, device) table: the same values, computed once."
+    if bool((lengths < 1).any()) or bool((lengths > size).any()):
+        raise ValueError(f"lengths must be in [1, {size}], got {lengths.tolist()}")
+    return _gauss_table(float(width), int(size), lengths.device)[lengths - 1]
+
+
 # %% ../../../nbs/12_gmmformer_model.ipynb #cd9dcd96
 class TrainablePositionalEncoding(nn.Module):
     "Learned positions added to the input, then LayerNorm and dropout."
@@ -124,9 +140,9 @@ class BertSelfAttention(nn.Module):
         logits = q @ k.transpose(-1, -2) / math.sqrt(self.head_size)              # [B, h, L, L]
         if self.wid is not None:
             if mask is not None and self.gauss_length == "true":
-                g = gauss_weight(mask.sum(1).long().clamp(min=1), self.wid, size=L, device=x.device)[:, None]
+                g = cached_gauss_weight(mask.sum(1).long().clamp(min=1), self.wid, L)[:, None]
             else:
-                g = gauss_weight(L, self.wid, device=x.device)[None, None]
+                g = cached_gauss_weight(torch.tensor([L], device=x.device), self.wid, L)[:, None]
             logits = logits * g.to(logits.dtype)
         if mask is not None:
             logits = logits + (1.0 - mask[:, None, None, :].to(logits.dtype)) * -10000.0

@@ -5,10 +5,11 @@
 # %% ../../../nbs/14_gmmformer_train_eval.ipynb #139dddf5
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -17,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..core import seed_everything
 from ..io import DataFormatError, load_checkpoint, save_checkpoint
 from ..metrics import retrieval_metrics
 from ..training import fit, make_loader
@@ -26,10 +28,11 @@ from .data import PRVRConfig, collate_prvr
 from .model import GMMFormer, GMMFormerConfig, clip_scores, gmmformer_loss
 
 # %% auto #0
-__all__ = ['KS', 'EncodedSplit', 'encode_split', 't2v_metrics', 'float_scores', 'moment_hits', 'warmup_linear', 'GMMFormerModule',
-           'train_gmmformer', 'BinaryHeadModule', 'binary_codes', 'binary_distances', 'train_binary_head',
-           'JointModule', 'train_joint', 'evaluate_rows', 'hamming_distances_per_clip', 'save_prvr_checkpoint',
-           'load_prvr_checkpoint']
+__all__ = ['KS', 'JOB_KINDS', 'EncodedSplit', 'encode_split', 't2v_metrics', 'float_scores', 'moment_hits',
+           'clip_grad_norm_per_parameter_', 'warmup_linear', 'GMMFormerModule', 'train_gmmformer', 'BinaryHeadModule',
+           'binary_codes', 'binary_distances', 'train_binary_head', 'JointModule', 'train_joint', 'evaluate_rows',
+           'hamming_distances_per_clip', 'save_prvr_checkpoint', 'load_prvr_checkpoint', 'TrainJob', 'run_training_job',
+           'model_from_result']
 
 # %% ../../../nbs/14_gmmformer_train_eval.ipynb #6d120e7c
 KS = (1, 5, 10, 100)
@@ -89,6 +92,16 @@ def _param_groups(module: torch.nn.Module, weight_decay: float) -> list[dict]:
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
+def clip_grad_norm_per_parameter_(parameters, max_norm: float = 1.0) -> None:
+    "Upstream BertAdam's clipping: each parameter's gradient scaled to norm <= `max_norm` on its own (in place; foreach kernels)."
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return
+    norms = torch.stack(torch._foreach_norm(grads))
+    coefs = (max_norm / (norms + 1e-6)).clamp(max=1.0)          # torch.nn.utils.clip_grad_norm_'s rule, per parameter
+    torch._foreach_mul_(grads, coefs.tolist())
+
+
 def warmup_linear(step: int, total: int, warmup: float) -> float:
     "LR multiplier: linear warm-up over `warmup * total` steps, then linear decay to 0 at `total`."
     w = max(1, int(round(warmup * total)))
@@ -121,6 +134,7 @@ class GMMFormerModule(L.LightningModule):
         self.model, self.data, self.lr = model, data, lr or data.lr
         self.total_steps, self.seed = max(1, epochs * steps_per_epoch), seed
         self._val: list = []
+        self.val_history: list[dict] = []            # the validation metrics of every epoch
 
     def training_step(self, batch, batch_idx):
         out = self.model(batch)
@@ -129,17 +143,14 @@ class GMMFormerModule(L.LightningModule):
         terms = gmmformer_loss(self.model, out, batch["text_labels"], margin=self.data.margin,
                                loss_factor=self.data.loss_factor, neg_factor=self.data.neg_factor,
                                hard_negative=hard, hard_pool_size=self.data.hard_pool_size, generator=gen)
-        self.log_dict({f"train/{k}": v.detach() for k, v in terms.items()}, on_step=False, on_epoch=True,
-                      batch_size=len(batch["video_ids"]))
+        self.log("train/loss", terms["loss"].detach(), on_step=False, on_epoch=True, batch_size=len(batch["video_ids"]))
         return terms["loss"]
 
     def on_before_optimizer_step(self, optimizer):
-        for p in self.model.parameters():
-            if p.grad is not None:
-                torch.nn.utils.clip_grad_norm_(p, 1.0)
+        clip_grad_norm_per_parameter_(self.model.parameters(), 1.0)
 
     def configure_optimizers(self):
-        opt = torch.optim.AdamW(_param_groups(self.model, self.data.wd), lr=self.lr)
+        opt = torch.optim.AdamW(_param_groups(self.model, self.data.wd), lr=self.lr, foreach=True)
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda s: warmup_linear(s, self.total_steps, self.data.lr_warmup_proportion))
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
@@ -155,6 +166,7 @@ class GMMFormerModule(L.LightningModule):
             m = t2v_metrics(self.model.scores(q, c, f), labels)
         self.log("val/SumR", m["SumR"], prog_bar=True)
         self.log("val/R@1", m["R@1"])
+        self.val_history.append({"SumR": m["SumR"]})
         self._val = []
 
 
@@ -167,8 +179,8 @@ def _load_best(module: L.LightningModule, run_dir: Path) -> None:
 def train_gmmformer(model: GMMFormer, data: PRVRConfig, train_set, val_set, run_dir: str | os.PathLike, *,
                     epochs: int, batch_size: int, lr: float | None = None, patience: int | None = None,
                     seed: int = 0, accelerator: str = "cpu", devices: Any = 1, strategy: str = "auto",
-                    precision: Any = "32-true") -> GMMFormer:
-    "Train with `fit` (early stopping on `val/SumR`), then load the best validation checkpoint; returns the model."
+                    precision: Any = "32-true", history: list | None = None) -> GMMFormer:
+    "Train with `fit` (early stopping on `val/SumR`), then load the best validation checkpoint; returns the model (`history` gets each epoch's validation metrics)."
     train_loader = make_loader(train_set, batch_size, shuffle=True, seed=seed, collate_fn=collate_prvr)
     val_loader = make_loader(val_set, batch_size, collate_fn=collate_prvr)
     module = GMMFormerModule(model, data, lr=lr, epochs=epochs, steps_per_epoch=len(train_loader), seed=seed)
@@ -177,6 +189,8 @@ def train_gmmformer(model: GMMFormer, data: PRVRConfig, train_set, val_set, run_
         devices=devices, strategy=strategy, precision=precision, progress=False, resume=False,
         num_sanity_val_steps=0)
     _load_best(module, Path(run_dir))
+    if history is not None:
+        history.extend(module.val_history)
     return module.model.cpu().eval()
 
 # %% ../../../nbs/14_gmmformer_train_eval.ipynb #1512d57f
@@ -207,6 +221,7 @@ class BinaryHeadModule(L.LightningModule):
         super().__init__()
         self.head, self.lr, self.wd, self.total_steps = head, lr, weight_decay, max(1, total_steps)
         self._val: list = []
+        self.val_history: list[dict] = []
 
     @property
     def beta(self) -> float:
@@ -220,7 +235,7 @@ class BinaryHeadModule(L.LightningModule):
         return terms["loss"]
 
     def configure_optimizers(self):
-        return torch.optim.AdamW(self.head.parameters(), lr=self.lr, weight_decay=self.wd)
+        return torch.optim.AdamW(self.head.parameters(), lr=self.lr, weight_decay=self.wd, foreach=True)
 
     def validation_step(self, batch, batch_idx):
         self._val.append((batch["query"].cpu(), batch["clips"].cpu(), batch["labels"].cpu().numpy()))
@@ -232,7 +247,9 @@ class BinaryHeadModule(L.LightningModule):
         labels = np.concatenate([v[2] + o for v, o in zip(self._val, offsets)])
         q, c = torch.cat([v[0] for v in self._val]), torch.cat([v[1] for v in self._val])
         d = binary_distances(self.head, q, c)
-        self.log("val/SumR", t2v_metrics(-d, labels)["SumR"], prog_bar=True)
+        sumr = t2v_metrics(-d, labels)["SumR"]
+        self.log("val/SumR", sumr, prog_bar=True)
+        self.val_history.append({"SumR": sumr})
         self._val = []
 
 
@@ -253,7 +270,7 @@ def binary_distances(head: BinaryHead, query: torch.Tensor, clips: torch.Tensor)
 def train_binary_head(head: BinaryHead, train_enc: EncodedSplit, val_enc: EncodedSplit, run_dir: str | os.PathLike, *,
                       epochs: int, batch_size: int, lr: float = 5e-3, patience: int | None = None, seed: int = 0,
                       accelerator: str = "cpu", devices: Any = 1, strategy: str = "auto",
-                      precision: Any = "32-true") -> BinaryHead:
+                      precision: Any = "32-true", history: list | None = None) -> BinaryHead:
     "Train the head on frozen encodings with `fit` (best Hamming `val/SumR` kept); returns the head."
     train_loader = make_loader(_EncodedVideos(train_enc), batch_size, shuffle=True, seed=seed, collate_fn=_collate_encoded)
     val_loader = make_loader(_EncodedVideos(val_enc), batch_size, collate_fn=_collate_encoded)
@@ -262,6 +279,8 @@ def train_binary_head(head: BinaryHead, train_enc: EncodedSplit, val_enc: Encode
         patience=patience, seed=seed, accelerator=accelerator, devices=devices, strategy=strategy,
         precision=precision, progress=False, resume=False, num_sanity_val_steps=0)
     _load_best(module, Path(run_dir))
+    if history is not None:
+        history.extend(module.val_history)
     return module.head.cpu().eval()
 
 # %% ../../../nbs/14_gmmformer_train_eval.ipynb #d0942155
@@ -278,6 +297,7 @@ class JointModule(L.LightningModule):
         self.lr, self.backbone_lr_factor, self.wd, self.seed = lr, backbone_lr_factor, weight_decay, seed
         self.total_steps = max(1, epochs * steps_per_epoch)
         self._val: list = []
+        self.val_history: list[dict] = []
 
     @property
     def beta(self) -> float:
@@ -294,21 +314,18 @@ class JointModule(L.LightningModule):
         b = binary_loss(self.head, out["query"], out["clips"], batch["text_labels"], self.beta)
         a = self.head.config.loss_weight
         loss = (1 - a) * gmm["loss"] + a * b["loss"]
-        self.log_dict({"train/loss": loss.detach(), "train/gmm": gmm["loss"].detach(), "train/bin": b["loss"].detach()},
-                      on_step=False, on_epoch=True, batch_size=len(batch["video_ids"]))
+        self.log("train/loss", loss.detach(), on_step=False, on_epoch=True, batch_size=len(batch["video_ids"]))
         return loss
 
     def on_before_optimizer_step(self, optimizer):
-        for p in self.model.parameters():
-            if p.grad is not None:
-                torch.nn.utils.clip_grad_norm_(p, 1.0)
+        clip_grad_norm_per_parameter_(self.model.parameters(), 1.0)
 
     def configure_optimizers(self):
         groups = _param_groups(self.model, self.wd)
         for g in groups:
             g["lr"] = self.lr * self.backbone_lr_factor
         groups.append({"params": list(self.head.parameters()), "weight_decay": self.wd, "lr": self.lr})
-        opt = torch.optim.AdamW(groups, lr=self.lr)
+        opt = torch.optim.AdamW(groups, lr=self.lr, foreach=True)
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda s: warmup_linear(s, self.total_steps, self.data.lr_warmup_proportion))
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
@@ -324,6 +341,7 @@ class JointModule(L.LightningModule):
             fl = t2v_metrics(self.model.scores(q, c, f), labels)["SumR"]
         hm = t2v_metrics(-binary_distances(self.head, q, c), labels)["SumR"]
         self.log_dict({"val/float_SumR": fl, "val/hamming_SumR": hm, "val/SumR": fl + hm}, prog_bar=True)
+        self.val_history.append({"float_SumR": fl, "hamming_SumR": hm, "SumR": fl + hm})
         self._val = []
 
 
@@ -331,7 +349,7 @@ def train_joint(model: GMMFormer, head: BinaryHead, data: PRVRConfig, train_set,
                 run_dir: str | os.PathLike, *, epochs: int, batch_size: int, lr: float = 5e-3,
                 backbone_lr_factor: float = 0.1, patience: int | None = None, seed: int = 0,
                 accelerator: str = "cpu", devices: Any = 1, strategy: str = "auto",
-                precision: Any = "32-true") -> tuple[GMMFormer, BinaryHead]:
+                precision: Any = "32-true", history: list | None = None) -> tuple[GMMFormer, BinaryHead]:
     "Fine-tune `model` and train `head` jointly with `fit` (best validation float + Hamming SumR kept); returns both."
     train_loader = make_loader(train_set, batch_size, shuffle=True, seed=seed, collate_fn=collate_prvr)
     val_loader = make_loader(val_set, batch_size, collate_fn=collate_prvr)
@@ -341,6 +359,8 @@ def train_joint(model: GMMFormer, head: BinaryHead, data: PRVRConfig, train_set,
         patience=patience, seed=seed, accelerator=accelerator, devices=devices, strategy=strategy,
         precision=precision, progress=False, resume=False, num_sanity_val_steps=0)
     _load_best(module, Path(run_dir))
+    if history is not None:
+        history.extend(module.val_history)
     return module.model.cpu().eval(), module.head.cpu().eval()
 
 # %% ../../../nbs/14_gmmformer_train_eval.ipynb #17623f46
@@ -431,3 +451,82 @@ def load_prvr_checkpoint(path: str | os.PathLike) -> tuple[GMMFormer, BinaryHead
         head.load_state_dict(blob["head_state_dict"])
         head.eval()
     return model.eval(), head, blob.get("extra", {})
+
+# %% ../../../nbs/14_gmmformer_train_eval.ipynb #6b707743
+JOB_KINDS = ("gmmformer", "joint", "head")
+
+
+@dataclass
+class TrainJob:
+    "One training for `run_training_job`: picklable, so a worker process can run it."
+    kind: str                                  # "gmmformer" | "joint" | "head"
+    key: tuple                                 # the caller's label, e.g. (variant, method, seed, lr)
+    caches: dict                               # {"train": path, "val": path}: `PRVRDataset.save_cache` files
+    data: PRVRConfig                           # its `lr` is the GMMFormer learning rate (joint: the backbone schedule's data)
+    model_config: GMMFormerConfig
+    init_state: dict                           # the model's start weights (a state dict)
+    run_dir: str
+    seed: int
+    epochs: int
+    batch_size: int
+    lr: float | None = None                    # gmmformer: None = data.lr; joint / head: the head's learning rate
+    binary_config: BinaryConfig | None = None  # joint / head
+    backbone_lr_factor: float = 0.1            # joint
+    fit_kwargs: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.kind not in JOB_KINDS:
+            raise ValueError(f"TrainJob kind must be one of {JOB_KINDS}, got {self.kind!r}")
+        if self.kind != "gmmformer" and self.binary_config is None:
+            raise ValueError(f"a {self.kind!r} job needs a binary_config")
+        missing = {"train", "val"} - set(self.caches)
+        if missing:
+            raise ValueError(f"TrainJob caches need 'train' and 'val' (missing {sorted(missing)})")
+
+    def __repr__(self) -> str:                 # short: errors from worker processes name the job by it
+        return f"TrainJob({self.kind}, {self.key}, seed={self.seed}, epochs={self.epochs}, lr={self.lr})"
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_dataset(path: str):
+    from crossmodal.gmmformer.data import PRVRDataset
+    return PRVRDataset.from_cache(path)
+
+
+def run_training_job(job: TrainJob) -> dict:
+    "Run one `TrainJob`: `{key, state_dict, head_state_dict, history, best_val, cpu_s}` (weights on the CPU)."
+    t0 = time.process_time()
+    train_set, val_set = _cached_dataset(str(job.caches["train"])), _cached_dataset(str(job.caches["val"]))
+    model = GMMFormer(job.model_config)
+    model.load_state_dict(job.init_state)
+    history: list[dict] = []
+    head = None
+    kw = dict(epochs=job.epochs, batch_size=job.batch_size, seed=job.seed, history=history, **job.fit_kwargs)
+    if job.kind == "gmmformer":
+        model = train_gmmformer(model, job.data, train_set, val_set, job.run_dir, lr=job.lr, **kw)
+    else:
+        seed_everything(job.seed)
+        head = BinaryHead(job.model_config.hidden_size, job.binary_config)
+        if job.kind == "joint":
+            model, head = train_joint(model, head, job.data, train_set, val_set, job.run_dir, lr=job.lr,
+                                      backbone_lr_factor=job.backbone_lr_factor, **kw)
+        else:
+            model.eval()
+            head = train_binary_head(head, encode_split(model, train_set), encode_split(model, val_set), job.run_dir,
+                                     lr=job.lr, **kw)
+    return {"key": job.key, "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+            "head_state_dict": None if head is None else {k: v.detach().cpu() for k, v in head.state_dict().items()},
+            "history": history, "best_val": max(h["SumR"] for h in history) if history else float("nan"),
+            "cpu_s": time.process_time() - t0}
+
+
+def model_from_result(job: TrainJob, result: dict) -> tuple[GMMFormer, BinaryHead | None]:
+    "Rebuild the trained `(model, head or None)` of `run_training_job(job)` from its result (eval mode)."
+    model = GMMFormer(job.model_config)
+    model.load_state_dict(result["state_dict"])
+    head = None
+    if result["head_state_dict"] is not None:
+        head = BinaryHead(job.model_config.hidden_size, job.binary_config)
+        head.load_state_dict(result["head_state_dict"])
+        head.eval()
+    return model.eval(), head
