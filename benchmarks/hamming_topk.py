@@ -22,11 +22,12 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from crossmodal.bench import machine_info, measure_memory_bandwidth, measure_read_bandwidth, record_benchmark, time_call
+from crossmodal.core import usable_cpus
 from crossmodal.hashing import HammingIndex, faiss_bytes, n_words
 
 
 def parse_args() -> argparse.Namespace:
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    usable = usable_cpus()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n-db", type=int, default=1_000_000, help="database codes (default 10^6)")
     parser.add_argument("--n-queries", type=int, default=1000, help="queries (default 1000)")

@@ -25,7 +25,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 import torch
 
-from .core import cpu_model, outputs_dir, write_text_atomic
+from .core import cpu_model, outputs_dir, usable_cpus, write_text_atomic
 
 # %% ../../nbs/06_bench.ipynb #1ff3df62
 class Timing(NamedTuple):
@@ -93,7 +93,7 @@ def machine_info() -> dict:
         "hostname": socket.gethostname(),
         "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
-        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "usable_cores": usable_cpus(),
         "ram_gib": _ram_gib(),
         "platform": platform.platform(),
         "python": platform.python_version(),

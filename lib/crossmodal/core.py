@@ -35,7 +35,7 @@ import torch
 __all__ = ['TEMP_SUFFIX', 'MAX_SHOWN_COLUMNS', 'repo_root', 'outputs_dir', 'check_int', 'seed_everything', 'get_device',
            'git_state', 'package_versions', 'cpu_model', 'device_info', 'temp_path_for', 'atomic_write',
            'write_text_atomic', 'write_bytes_atomic', 'write_json_atomic', 'clean_stale_temp', 'params_hash',
-           'process_cpu_seconds', 'Run', 'start_run']
+           'process_cpu_seconds', 'usable_cpus', 'Run', 'start_run']
 
 # %% ../../nbs/00_core.ipynb #69c9c83e
 def repo_root(start: str | os.PathLike | None = None) -> Path:
@@ -352,6 +352,14 @@ def process_cpu_seconds() -> float:
     "CPU seconds (user + system) used so far by this process, all its threads, and its finished child processes."
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def usable_cpus() -> int:
+    "The number of CPUs this process may run on (its affinity mask, not the machine's count)."
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:                      # not on Linux
+        return os.cpu_count() or 1
 
 
 @dataclass

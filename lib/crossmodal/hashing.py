@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import check_int, get_device
+from .core import check_int, get_device, usable_cpus
 
 # %% ../../nbs/03_hashing.ipynb #e1d1d804
 WORD_BITS = 64  # bits per packed word
@@ -197,11 +197,6 @@ def _hamming_block(q_words: np.ndarray, db_words: np.ndarray, buf: _BlockBuffers
     return dist
 
 
-def _default_threads() -> int:
-    "Cores this process may run on."
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 def _shards(n: int, chunk: int, n_threads: int) -> list[tuple[int, int]]:
     "Split [0, n) into at most `n_threads` contiguous ranges whose boundaries are multiples of `chunk`."
     n_chunks = -(-n // chunk)
@@ -212,7 +207,7 @@ def _shards(n: int, chunk: int, n_threads: int) -> list[tuple[int, int]]:
 
 def _threads(n_threads: "int | None") -> int:
     "`n_threads` checked (a positive integer), or every core this process may use for None."
-    return _default_threads() if n_threads is None else check_int(n_threads, "n_threads")
+    return usable_cpus() if n_threads is None else check_int(n_threads, "n_threads")
 
 
 def _or_default(value: "int | None", default: int, name: str) -> int:

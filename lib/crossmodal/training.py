@@ -23,13 +23,13 @@ from lightning.pytorch.utilities import rank_zero_only
 
 from tqdm.auto import tqdm
 
-from .core import Run, check_int, seed_everything
+from .core import Run, check_int, seed_everything, usable_cpus  # usable_cpus: re-exported for experiments
 from .io import load_checkpoint, save_checkpoint
 
 # %% auto #0
 __all__ = ['AtomicCheckpointIO', 'RunLogger', 'EpochShuffleSampler', 'make_loader', 'in_notebook_kernel', 'launched_externally',
            'ExternallyLaunchedDDP', 'check_distributed', 'fit', 'TinyClassifier', 'planted_classification',
-           'usable_cpus', 'map_in_processes', 'train_tiny_classifier']
+           'map_in_processes', 'train_tiny_classifier']
 
 # %% ../../nbs/04_training.ipynb #fda9ab1d
 class AtomicCheckpointIO(CheckpointIO):
@@ -227,14 +227,6 @@ def planted_classification(n: int = 512, d: int = 16, seed: int = 0) -> torch.ut
 
 # %% ../../nbs/04_training.ipynb #6fac2ef9
 _THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-
-
-def usable_cpus() -> int:
-    "The number of CPUs this process may run on (its affinity mask, not the machine's count)."
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:                      # not on Linux
-        return os.cpu_count() or 1
 
 
 def map_in_processes(fn: Callable, jobs: Sequence, *, workers: int = 1, threads_per_worker: int = 1,
