@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import time
 import warnings
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -16,17 +19,19 @@ import lightning as L
 import numpy as np
 import torch
 
-from .data import MRSample, collate_samples
+from .data import (MRSample, SynthConfig, collate_samples, load_default_qvh, load_default_tvsum,
+                                     load_qvh_samples, load_tvsum_samples, qvh_split_path, tvsum_split_path)
 from .eval import eval_submission, mr_map, tvsum_map
 from .fusion import GATING_TYPES, build_fusion, capture_gates, gate_records
-from .model import QDDETR, QDDETRConfig, SetCriterion, load_official, predictions_from_outputs
+from .model import (QDDETR, LossWeights, QDDETRConfig, SetCriterion, load_official,
+                                      predictions_from_outputs)
 from ..core import seed_everything, write_text_atomic
 from ..io import load_checkpoint
 from ..training import fit, make_loader
 
 # %% auto #0
 __all__ = ['VARIANTS', 'MAX_V_L', 'TrainConfig', 'build_variant', 'shuffle_audio', 'MomentRetrievalModule', 'score_outputs',
-           'train_variant', 'evaluate']
+           'train_variant', 'evaluate', 'DataSpec', 'load_splits', 'TrainJob', 'run_training_job']
 
 # %% ../../../nbs/35_mr_train.ipynb #641f9124
 VARIANTS: dict[str, dict] = {
@@ -41,7 +46,7 @@ VARIANTS: dict[str, dict] = {
 
 @dataclass
 class TrainConfig:
-    "Model size and optimisation. Defaults: a narrow QD-DETR for CPU (the official sizes are in `QDDETRConfig`)."
+    "Model size, losses, matching and optimisation. Defaults: a narrow QD-DETR for CPU (official sizes in `QDDETRConfig`); loss, matching and decoder settings at the official values."
     hidden_dim: int = 32
     nheads: int = 4
     enc_layers: int = 1
@@ -62,6 +67,31 @@ class TrainConfig:
     weight_decay: float = 1e-4
     grad_clip: float = 0.1
     eval_every: int = 1
+    num_queries: int = 10           # official 10 decoder queries
+    aux_loss: bool = True           # official: the set losses on every decoder layer
+    span_loss_coef: float = 10.0    # official loss weights (`LossWeights`)
+    giou_loss_coef: float = 1.0
+    label_loss_coef: float = 4.0
+    lw_saliency: float = 1.0
+    eos_coef: float = 0.1
+    set_cost_span: float = 10.0     # official Hungarian matching costs
+    set_cost_giou: float = 1.0
+    set_cost_class: float = 4.0
+    lr_schedule: str = "constant"   # official: constant (its step drop at epoch 400 is never reached); "cosine": to 0 over `epochs`
+    val_window: int = 1             # checkpoint by the mean of the last `val_window` validations (all so far while fewer; 1: the official best epoch)
+
+    def __post_init__(self):
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {self.lr_schedule!r}")
+        for name in ("num_queries", "val_window", "epochs", "eval_every", "batch_size"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {getattr(self, name)!r}")
+
+    def loss_weights(self) -> LossWeights:
+        "The criterion's weights and matching costs."
+        return LossWeights(span=self.span_loss_coef, giou=self.giou_loss_coef, label=self.label_loss_coef,
+                           saliency=self.lw_saliency, eos_coef=self.eos_coef, cost_span=self.set_cost_span,
+                           cost_giou=self.set_cost_giou, cost_class=self.set_cost_class)
 
 
 def build_variant(variant: str, vid_dim: int, txt_dim: int, aud_dim: int, cfg: TrainConfig = TrainConfig()) -> QDDETR:
@@ -72,7 +102,8 @@ def build_variant(variant: str, vid_dim: int, txt_dim: int, aud_dim: int, cfg: T
     audio = spec.pop("audio")
     qcfg = QDDETRConfig(vid_dim=vid_dim, txt_dim=txt_dim, aud_dim=aud_dim if audio != "none" else 0, audio=audio,
                         hidden_dim=cfg.hidden_dim, nheads=cfg.nheads, enc_layers=cfg.enc_layers, dec_layers=cfg.dec_layers,
-                        dim_feedforward=cfg.dim_feedforward, dropout=cfg.dropout, input_dropout=cfg.input_dropout)
+                        dim_feedforward=cfg.dim_feedforward, dropout=cfg.dropout, input_dropout=cfg.input_dropout,
+                        num_queries=cfg.num_queries, aux_loss=cfg.aux_loss)
     fusion = None
     if audio == "fusion":
         kind = spec.pop("fusion")
@@ -109,8 +140,9 @@ class MomentRetrievalModule(L.LightningModule):
     def __init__(self, model: QDDETR, cfg: TrainConfig, dataset: str, val_samples: Sequence[MRSample], seed: int = 0):
         super().__init__()
         self.model, self.cfg, self.dataset = model, cfg, dataset
-        self.criterion = SetCriterion(use_matcher=dataset == "qvh")
+        self.criterion = SetCriterion(cfg.loss_weights(), use_matcher=dataset == "qvh")
         self.val_samples = list(val_samples)
+        self.val_history: list[tuple[int, float]] = []     # (epoch, val score) of every validation
         self.use_audio = model.cfg.audio != "none"
         self.gen = torch.Generator().manual_seed(seed)
         self._val_out: list = []
@@ -130,10 +162,17 @@ class MomentRetrievalModule(L.LightningModule):
     def on_validation_epoch_end(self):
         score = score_outputs(self._val_out, self.val_samples, self.dataset, selection_only=True)["score"]
         self._val_out = []
-        self.log("val/score", score, prog_bar=True)
+        self.val_history.append((int(self.current_epoch), float(score)))
+        self.log("val/score", score)
+        self.log("val/selection", float(np.mean([s for _, s in self.val_history[-self.cfg.val_window:]])), prog_bar=True)
 
     def configure_optimizers(self):
-        return torch.optim.AdamW(self.model.parameters(), lr=self.cfg.lr, weight_decay=self.cfg.weight_decay)
+        opt = torch.optim.AdamW(self.model.parameters(), lr=self.cfg.lr, weight_decay=self.cfg.weight_decay, foreach=True)
+        if self.cfg.lr_schedule == "constant":
+            return opt
+        epochs = self.cfg.epochs                       # cosine, stepped per epoch: lr · ½(1 + cos(π·epoch / epochs))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: 0.5 * (1 + math.cos(math.pi * e / epochs)))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
 
 
 MAX_V_L = {"qvh": 75, "tvsum": 1000}   # official max_v_l per dataset
@@ -178,16 +217,16 @@ def train_variant(variant: str, splits: Mapping[str, Sequence[MRSample]], cfg: T
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*")
         logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
-        trainer = fit(module, train_loader, val_loader, run_dir=run_dir, max_epochs=cfg.epochs, monitor="val/score",
+        trainer = fit(module, train_loader, val_loader, run_dir=run_dir, max_epochs=cfg.epochs, monitor="val/selection",
                       mode="max", gradient_clip_val=cfg.grad_clip, accelerator=accelerator, devices=devices,
                       strategy=strategy, precision=precision, seed=seed, progress=False,
                       check_val_every_n_epoch=cfg.eval_every, num_sanity_val_steps=0, num_nodes=num_nodes)
     best = trainer.checkpoint_callback.best_model_path
     if best:
-        state = load_checkpoint(best)["state_dict"]
-        module.load_state_dict(state)
-        module.best_epoch = int(torch.load(best, map_location="cpu", weights_only=True).get("epoch", -1))
-        module.best_val = float(trainer.checkpoint_callback.best_model_score)
+        ckpt = load_checkpoint(best)
+        module.load_state_dict(ckpt["state_dict"])
+        module.best_epoch = int(ckpt.get("epoch", -1))
+        module.best_val = float(trainer.checkpoint_callback.best_model_score)   # the selection score (mean of the window)
     return module.eval()
 
 # %% ../../../nbs/35_mr_train.ipynb #e60612ba
@@ -220,3 +259,85 @@ def evaluate(module: MomentRetrievalModule, samples: Sequence[MRSample], split: 
         write_text_atomic(path, "".join(json.dumps(r) + "\n" for r in res["gates"]))
         res["gate_path"] = path
     return res
+
+# %% ../../../nbs/35_mr_train.ipynb #584cfc7b
+@dataclass(frozen=True)
+class DataSpec:
+    "Where a job's splits come from (hashable: each process builds them once). `features=None`: the semi-synthetic default."
+    dataset: str = "qvh"                      # "qvh" | "tvsum"
+    root: str | None = None                   # annotation folder; None: the committed fixtures (data/qvhighlights, data/tvsum)
+    synth: tuple = ()                         # SynthConfig fields as ((name, value), ...)
+    features: tuple | None = None             # official layouts as ((key, folder or tuple of folders), ...)
+    n_train: int | None = None                # the first n training samples (None: all)
+    train_stride: int = 1                     # every k-th training sample (smoke TVSum)
+    limit_eval: int | None = None             # the first n val / test samples (smoke)
+
+
+@lru_cache(maxsize=8)
+def load_splits(spec: DataSpec, shuffle_seed: int | None = None) -> dict[str, list[MRSample]]:
+    "The splits of `spec` (cached per process); with `shuffle_seed`, the audio shuffled across videos (`shuffle_audio`)."
+    if shuffle_seed is not None:
+        return shuffle_audio(load_splits(spec), seed=shuffle_seed)
+    if spec.dataset not in ("qvh", "tvsum"):
+        raise ValueError(f"DataSpec.dataset must be 'qvh' or 'tvsum', got {spec.dataset!r}")
+    names = ("train", "val", "test") if spec.dataset == "qvh" else ("train", "val")
+    if spec.features is None:
+        load = load_default_qvh if spec.dataset == "qvh" else load_default_tvsum
+        data = load(SynthConfig(**dict(spec.synth)), root=spec.root)
+    else:
+        f = dict(spec.features)
+        need = {"v_feat_dirs", "t_feat_dir", "a_feat_dir"} if spec.dataset == "qvh" else {"v_feat_dir", "t_feat_dir", "a_feat_dir"}
+        if need - set(f):
+            raise ValueError(f"features for {spec.dataset} need the keys {sorted(need - set(f))}, got {sorted(f)}")
+        if spec.dataset == "qvh":
+            data = {s: load_qvh_samples(qvh_split_path(s, spec.root), list(f["v_feat_dirs"]), f["t_feat_dir"], f["a_feat_dir"])
+                    for s in names}
+        else:
+            data = {s: load_tvsum_samples(tvsum_split_path(s, spec.root), f["v_feat_dir"], f["t_feat_dir"], f["a_feat_dir"])
+                    for s in names}
+    data = {s: list(data[s]) for s in names}
+    data["train"] = data["train"][: spec.n_train][:: spec.train_stride]
+    if spec.limit_eval:
+        data.update({s: data[s][: spec.limit_eval] for s in names if s != "train"})
+    return data
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    "One training and its evaluation (picklable; see `run_training_job`)."
+    variant: str
+    seed: int
+    cfg: TrainConfig
+    data: DataSpec
+    out_dir: str
+    shuffle_seed: int | None = None           # the control: audio shuffled across videos with this derangement
+    eval_split: str = "test"
+    gate_log: bool = False                    # log the gates of a gated variant on `eval_split`
+    gate_sample_count: int = -1
+    resume_from: str | None = None
+    accelerator: str = "cpu"
+    devices: int | str = 1
+    strategy: str = "auto"
+    precision: str = "32-true"
+    num_nodes: int = 1
+
+
+def run_training_job(job: TrainJob) -> dict:
+    "Train `job.variant`, score the whole `eval_split`; returns scores, the val curve, predictions, gates and the job's CPU seconds."
+    c0 = time.process_time()
+    splits = load_splits(job.data, job.shuffle_seed)
+    mod = train_variant(job.variant, splits, job.cfg, job.out_dir, dataset=job.data.dataset, seed=job.seed,
+                        resume_from=job.resume_from, accelerator=job.accelerator, devices=job.devices,
+                        strategy=job.strategy, precision=job.precision, num_nodes=job.num_nodes)
+    gated = VARIANTS[job.variant]["audio"] == "fusion"
+    samples = splits[job.eval_split]
+    res = evaluate(mod, samples, split=job.eval_split, gate_log=job.gate_log and gated,
+                   gate_sample_count=job.gate_sample_count, run_dir=job.out_dir)
+    if res["n_scored"] != len(samples):       # gate_sample_count must never truncate the evaluation
+        raise RuntimeError(f"scored {res['n_scored']} of {len(samples)} {job.eval_split} samples")
+    return {"variant": job.variant, "seed": job.seed, "lr": job.cfg.lr, "shuffled": job.shuffle_seed is not None,
+            "best_epoch": getattr(mod, "best_epoch", -1), "best_val": getattr(mod, "best_val", math.nan),
+            "val_history": list(mod.val_history), "brief": dict(res["brief"]), "predictions": res["predictions"],
+            "gates": res["gates"], "gate_path": None if res["gate_path"] is None else str(res["gate_path"]),
+            "n_scored": res["n_scored"], "cpu_s": time.process_time() - c0}
+
