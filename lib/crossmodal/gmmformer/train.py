@@ -187,7 +187,7 @@ def train_gmmformer(model: GMMFormer, data: PRVRConfig, train_set, val_set, run_
     fit(module, train_loader, val_loader, run_dir=run_dir, max_epochs=epochs, monitor="val/SumR", mode="max",
         patience=data.max_es_cnt if patience is None else patience, seed=seed, accelerator=accelerator,
         devices=devices, strategy=strategy, precision=precision, progress=False, resume=False,
-        num_sanity_val_steps=0)
+        num_sanity_val_steps=0, check_checkpoints=False)   # throw-away checkpoints: best.ckpt is verified when loaded
     _load_best(module, Path(run_dir))
     if history is not None:
         history.extend(module.val_history)
@@ -277,7 +277,8 @@ def train_binary_head(head: BinaryHead, train_enc: EncodedSplit, val_enc: Encode
     module = BinaryHeadModule(head, lr=lr, total_steps=epochs * len(train_loader))
     fit(module, train_loader, val_loader, run_dir=run_dir, max_epochs=epochs, monitor="val/SumR", mode="max",
         patience=patience, seed=seed, accelerator=accelerator, devices=devices, strategy=strategy,
-        precision=precision, progress=False, resume=False, num_sanity_val_steps=0)
+        precision=precision, progress=False, resume=False, num_sanity_val_steps=0,
+        check_checkpoints=False)
     _load_best(module, Path(run_dir))
     if history is not None:
         history.extend(module.val_history)
@@ -357,7 +358,8 @@ def train_joint(model: GMMFormer, head: BinaryHead, data: PRVRConfig, train_set,
                          steps_per_epoch=len(train_loader), seed=seed)
     fit(module, train_loader, val_loader, run_dir=run_dir, max_epochs=epochs, monitor="val/SumR", mode="max",
         patience=patience, seed=seed, accelerator=accelerator, devices=devices, strategy=strategy,
-        precision=precision, progress=False, resume=False, num_sanity_val_steps=0)
+        precision=precision, progress=False, resume=False, num_sanity_val_steps=0,
+        check_checkpoints=False)
     _load_best(module, Path(run_dir))
     if history is not None:
         history.extend(module.val_history)
