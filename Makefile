@@ -49,13 +49,13 @@ experiments: venv
 	$(PY) tools/run_experiment.py --all
 
 # Second configurations of experiment notebooks: each writes its own prefixed tables, published beside the default run.
-#   avigate extended (nbs/30, ~5 min CPU): the decoder trained longer, 4 variants x 3 seeds -> extended_* tables
+#   avigate extended (nbs/30, ~10 min CPU): the default recipe with 5 seeds and 20 epochs, 4 variants -> extended_* tables
 #   classifier LoRA (nbs/40, ~3 min CPU): LoRA on the vision tower vs the same tower frozen -> lora_* tables
 #   toconv overlap (nbs/50, ~3 min CPU): the overlapping compressor vs average pooling -> overlap_* tables
 sweeps: venv
 	$(PY) tools/sweep_poly_pcme.py
-	$(PY) tools/run_experiment.py nbs/30_avigate_experiment.ipynb -p table_prefix extended_ -p n_train null -p batch_size 32 -p lr 0.01 \
-	  -p epochs 15 -p eval_every 3 -p variants "[video_only, concat, custom_clipwise, official_gate]" -p shuffled_controls "[]" -p tvsum_variants "[]"
+	$(PY) tools/run_experiment.py nbs/30_avigate_experiment.ipynb -p table_prefix extended_ -p seeds "[0, 1, 2, 3, 4]" -p epochs 20 \
+	  -p variants "[video_only, concat, custom_clipwise, official_gate]" -p shuffled_controls "[]" -p tvsum_variants "[]"
 	$(PY) tools/run_experiment.py nbs/40_classifier_experiment.ipynb -p lora_ablation true
 	$(PY) tools/run_experiment.py nbs/50_toconv_experiment.ipynb -p designs '["overlap"]' -p controls '[]' -p table_prefix overlap_
 
