@@ -38,6 +38,7 @@ test: venv
 	$(PY) tools/check_repo.py
 	$(PY) tools/run_notebooks.py
 	$(PY) tools/test_sweep.py
+	$(PY) tools/test_configurations.py
 	$(MAKE) --no-print-directory docs-check
 	$(MAKE) --no-print-directory lab-check
 
@@ -48,16 +49,14 @@ test-slow: venv
 experiments: venv
 	$(PY) tools/run_experiment.py --all
 
-# Second configurations of experiment notebooks: each writes its own prefixed tables, published beside the default run.
-#   avigate extended (nbs/30, ~10 min CPU): the default recipe with 5 seeds and 20 epochs, 4 variants -> extended_* tables
-#   classifier LoRA (nbs/40, ~3 min CPU): LoRA on the vision tower vs the same tower frozen -> lora_* tables
-#   toconv overlap (nbs/50, ~3 min CPU): the overlapping compressor vs average pooling -> overlap_* tables
+# Second configurations of experiment notebooks (tools/configurations.yaml; `make test` runs each at the smoke scale):
+# each writes its own prefixed tables, published beside the default run.
+#   avigate_extended (nbs/30, ~18 min CPU): the default recipe with 5 seeds and 20 epochs, every variant -> extended_*
+#   classifier_lora (nbs/40, ~3 min CPU): LoRA on the vision tower vs the same tower frozen -> lora_*
+#   toconv_overlap (nbs/50, ~3 min CPU): the overlapping compressor vs average pooling -> overlap_*
 sweeps: venv
 	$(PY) tools/sweep_poly_pcme.py
-	$(PY) tools/run_experiment.py nbs/30_avigate_experiment.ipynb -p table_prefix extended_ -p seeds "[0, 1, 2, 3, 4]" -p epochs 20 \
-	  -p variants "[video_only, concat, custom_clipwise, official_gate]" -p shuffled_controls "[]" -p tvsum_variants "[]"
-	$(PY) tools/run_experiment.py nbs/40_classifier_experiment.ipynb -p lora_ablation true
-	$(PY) tools/run_experiment.py nbs/50_toconv_experiment.ipynb -p designs '["overlap"]' -p controls '[]' -p table_prefix overlap_
+	$(PY) tools/run_experiment.py --configurations
 
 publish: venv
 	$(PY) -m crossmodal.results

@@ -3,6 +3,7 @@
 
     python tools/run_experiment.py nbs/09_demo_experiment.ipynb -p seeds "[0, 1, 2]" -p epochs 3
     python tools/run_experiment.py --all            # every notebook in nbs/ with a `parameters` cell
+    python tools/run_experiment.py --configurations # the second configurations in tools/configurations.yaml
 
 Values after `-p NAME` are read with yaml.safe_load ("3" -> 3, "[0, 1]" -> list, "null" -> None).
 The runner picks the run id, passes it as the `run_id` parameter, and after the run moves the executed
@@ -76,26 +77,59 @@ def run(notebook: Path, params: dict, out_root: Path, executed_dir: Path | None 
     return target
 
 
+CONFIGURATIONS = ROOT / "tools" / "configurations.yaml"
+
+
+def read_configurations(path: Path = CONFIGURATIONS) -> list[dict]:
+    "The second configurations (name, notebook, parameters, about), checked; errors name the file and the entry."
+    data = yaml.safe_load(path.read_text())
+    if not isinstance(data, list):
+        raise SystemExit(f"{path}: expected a list of configurations, got {type(data).__name__}")
+    names = set()
+    for i, entry in enumerate(data):
+        where = f"{path}: entry {i}"
+        if not isinstance(entry, dict) or set(entry) - {"name", "notebook", "parameters", "about"}:
+            raise SystemExit(f"{where}: expected keys name, notebook, parameters, about; got {entry!r}")
+        for key, kind in (("name", str), ("notebook", str), ("parameters", dict), ("about", str)):
+            if not isinstance(entry.get(key), kind):
+                raise SystemExit(f"{where}: '{key}' must be a {kind.__name__}, got {entry.get(key)!r}")
+        if entry["name"] in names:
+            raise SystemExit(f"{where}: the name {entry['name']!r} is used twice")
+        names.add(entry["name"])
+        if not (ROOT / entry["notebook"]).exists():
+            raise SystemExit(f"{where} ({entry['name']}): notebook {entry['notebook']} not found")
+    return data
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("notebooks", nargs="*", type=Path)
     ap.add_argument("--all", action="store_true", help="run every nbs/*.ipynb that has a `parameters` cell")
+    ap.add_argument("--configurations", nargs="*", metavar="NAME",
+                    help="run the second configurations of tools/configurations.yaml (all, or those named)")
     ap.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
     ap.add_argument("--executed", type=Path, default=ROOT / "_build" / "executed")
     args = ap.parse_args()
-    notebooks = list(args.notebooks)
-    if args.all:
-        notebooks += [p for p in sorted((ROOT / "nbs").glob("*.ipynb")) if has_parameters_cell(p)]
-    if not notebooks:
-        ap.error("name a notebook or pass --all")
     params = {k: yaml.safe_load(v) for k, v in args.parameter}
+    jobs = [(nb, {}) for nb in args.notebooks]
+    if args.all:
+        jobs += [(p, {}) for p in sorted((ROOT / "nbs").glob("*.ipynb")) if has_parameters_cell(p)]
+    if args.configurations is not None:
+        configs = read_configurations()
+        unknown = set(args.configurations) - {c["name"] for c in configs}
+        if unknown:
+            ap.error(f"unknown configurations {sorted(unknown)}; {CONFIGURATIONS} has {[c['name'] for c in configs]}")
+        jobs += [(ROOT / c["notebook"], c["parameters"]) for c in configs
+                 if not args.configurations or c["name"] in args.configurations]
+    if not jobs:
+        ap.error("name a notebook, or pass --all or --configurations")
     out_root = Path(os.environ.get("CROSSMODAL_OUTPUTS", ROOT / "outputs"))
-    for nb in notebooks:
+    for nb, own in jobs:
         if not nb.exists():
             raise SystemExit(f"{nb}: notebook not found")
         if not has_parameters_cell(nb):
             raise SystemExit(f"{nb}: no cell tagged 'parameters': not an experiment notebook")
-        run(nb.resolve(), dict(params), out_root, args.executed)
+        run(nb.resolve(), {**own, **params}, out_root, args.executed)   # -p values override a configuration's
     return 0
 
 
