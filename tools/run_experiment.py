@@ -111,25 +111,26 @@ def main() -> int:
     ap.add_argument("--executed", type=Path, default=ROOT / "_build" / "executed")
     args = ap.parse_args()
     params = {k: yaml.safe_load(v) for k, v in args.parameter}
-    jobs = [(nb, {}) for nb in args.notebooks]
+    jobs = [(nb, {}, args.executed) for nb in args.notebooks]
     if args.all:
-        jobs += [(p, {}) for p in sorted((ROOT / "nbs").glob("*.ipynb")) if has_parameters_cell(p)]
+        jobs += [(p, {}, args.executed) for p in sorted((ROOT / "nbs").glob("*.ipynb")) if has_parameters_cell(p)]
     if args.configurations is not None:
         configs = read_configurations()
         unknown = set(args.configurations) - {c["name"] for c in configs}
         if unknown:
             ap.error(f"unknown configurations {sorted(unknown)}; {CONFIGURATIONS} has {[c['name'] for c in configs]}")
-        jobs += [(ROOT / c["notebook"], c["parameters"]) for c in configs
+        # a second configuration's executed notebook stays in its run folder: the docs site shows the default run's
+        jobs += [(ROOT / c["notebook"], c["parameters"], None) for c in configs
                  if not args.configurations or c["name"] in args.configurations]
     if not jobs:
         ap.error("name a notebook, or pass --all or --configurations")
     out_root = Path(os.environ.get("CROSSMODAL_OUTPUTS", ROOT / "outputs"))
-    for nb, own in jobs:
+    for nb, own, executed in jobs:
         if not nb.exists():
             raise SystemExit(f"{nb}: notebook not found")
         if not has_parameters_cell(nb):
             raise SystemExit(f"{nb}: no cell tagged 'parameters': not an experiment notebook")
-        run(nb.resolve(), {**own, **params}, out_root, args.executed)   # -p values override a configuration's
+        run(nb.resolve(), {**own, **params}, out_root, executed)   # -p values override a configuration's
     return 0
 
 
