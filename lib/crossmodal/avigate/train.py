@@ -30,8 +30,8 @@ from ..io import load_checkpoint
 from ..training import fit, make_loader
 
 # %% auto #0
-__all__ = ['VARIANTS', 'MAX_V_L', 'TrainConfig', 'build_variant', 'shuffle_audio', 'MomentRetrievalModule', 'score_outputs',
-           'train_variant', 'evaluate', 'DataSpec', 'load_splits', 'TrainJob', 'run_training_job']
+__all__ = ['VARIANTS', 'MAX_V_L', 'TrainConfig', 'build_variant', 'shuffle_audio', 'window_selection', 'MomentRetrievalModule',
+           'score_outputs', 'train_variant', 'evaluate', 'DataSpec', 'load_splits', 'TrainJob', 'run_training_job']
 
 # %% ../../../nbs/35_mr_train.ipynb #641f9124
 VARIANTS: dict[str, dict] = {
@@ -78,7 +78,7 @@ class TrainConfig:
     set_cost_giou: float = 1.0
     set_cost_class: float = 4.0
     lr_schedule: str = "constant"   # official: constant (its step drop at epoch 400 is never reached); "cosine": to 0 over `epochs`
-    val_window: int = 1             # checkpoint by the mean of the last `val_window` validations (all so far while fewer; 1: the official best epoch)
+    val_window: int = 1             # checkpoint by the mean of the last `val_window` validations, once that many exist (see `window_selection`; 1: the official best epoch)
 
     def __post_init__(self):
         if self.lr_schedule not in ("constant", "cosine"):
@@ -135,6 +135,13 @@ def shuffle_audio(splits: Mapping[str, Sequence[MRSample]], seed: int = 0) -> di
     return out
 
 # %% ../../../nbs/35_mr_train.ipynb #4a777ff0
+def window_selection(scores: Sequence[float], window: int, is_last: bool) -> float:
+    "Checkpoint-selection score after the latest validation: the mean of the last `window` scores once there are that many; before that -inf (not eligible) unless no validation follows (then the mean of what there is)."
+    if len(scores) < window and not is_last:
+        return float("-inf")
+    return float(np.mean(scores[-window:]))
+
+
 class MomentRetrievalModule(L.LightningModule):
     "QD-DETR + criterion; validation scores the whole split (QVHighlights `MR-full-mAP` or TVSum top-5 mAP) as `val/score`."
     def __init__(self, model: QDDETR, cfg: TrainConfig, dataset: str, val_samples: Sequence[MRSample], seed: int = 0):
@@ -164,7 +171,9 @@ class MomentRetrievalModule(L.LightningModule):
         self._val_out = []
         self.val_history.append((int(self.current_epoch), float(score)))
         self.log("val/score", score)
-        self.log("val/selection", float(np.mean([s for _, s in self.val_history[-self.cfg.val_window:]])), prog_bar=True)
+        is_last = self.current_epoch + self.cfg.eval_every >= self.cfg.epochs     # no validation after this one
+        self.log("val/selection", window_selection([s for _, s in self.val_history], self.cfg.val_window, is_last),
+                 prog_bar=True)
 
     def configure_optimizers(self):
         opt = torch.optim.AdamW(self.model.parameters(), lr=self.cfg.lr, weight_decay=self.cfg.weight_decay, foreach=True)
@@ -220,7 +229,8 @@ def train_variant(variant: str, splits: Mapping[str, Sequence[MRSample]], cfg: T
         trainer = fit(module, train_loader, val_loader, run_dir=run_dir, max_epochs=cfg.epochs, monitor="val/selection",
                       mode="max", gradient_clip_val=cfg.grad_clip, accelerator=accelerator, devices=devices,
                       strategy=strategy, precision=precision, seed=seed, progress=False,
-                      check_val_every_n_epoch=cfg.eval_every, num_sanity_val_steps=0, num_nodes=num_nodes)
+                      check_val_every_n_epoch=cfg.eval_every, num_sanity_val_steps=0, num_nodes=num_nodes,
+                      check_checkpoints=False)   # the best checkpoint is read back (load_checkpoint, CRC-checked) right below
     best = trainer.checkpoint_callback.best_model_path
     if best:
         ckpt = load_checkpoint(best)
