@@ -51,7 +51,7 @@ experiments: venv
 
 # Second configurations of experiment notebooks (tools/configurations.yaml; `make test` runs each at the smoke scale):
 # each writes its own prefixed tables, published beside the default run.
-#   avigate_extended (nbs/30, ~18 min CPU): the default recipe with 5 seeds and 20 epochs, every variant -> extended_*
+#   avigate_extended (nbs/30, ~13 min CPU): the default recipe with 5 seeds and 20 epochs, every variant -> extended_*
 #   classifier_lora (nbs/40, ~3 min CPU): LoRA on the vision tower vs the same tower frozen -> lora_*
 #   toconv_overlap (nbs/50, ~3 min CPU): the overlapping compressor vs average pooling -> overlap_*
 sweeps: venv
