@@ -19,7 +19,8 @@ from ..hashing import HammingIndex, hamming_distances, pack_bits, sign_bits
 # %% auto #0
 __all__ = ['LAYOUTS', 'RELAXATIONS', 'BinaryConfig', 'beta_schedule', 'relaxed_sign', 'BinaryHead', 'code_similarity',
            'multi_caption_contrastive', 'balance_loss', 'decorrelation_loss', 'binary_loss', 'pack_codes',
-           'hamming_video_distances', 'hamming_shortlist', 'rerank_scores', 'bytes_per_video']
+           'hamming_video_distances', 'hamming_shortlist', 'code_scores', 'top_k_videos', 'rerank_scores',
+           'bytes_per_video']
 
 # %% ../../../nbs/13_gmmformer_binary.ipynb #a0b1bf90
 LAYOUTS = ("clip", "pooled")
@@ -38,6 +39,7 @@ class BinaryConfig:
     balance_weight: float = 0.1
     decorrelation_weight: float = 0.1
     loss_weight: float = 0.5          # alpha in (1 - alpha) L_gmm + alpha L_bin when the backbone is trained jointly
+    frame_weight: float = 0.0         # w: video score (1 - w) clip-code sim + w frame-code sim; 0 = no frame code (the seed)
 
     def __post_init__(self):
         if isinstance(self.bits, bool) or not isinstance(self.bits, int) or self.bits < 64 or self.bits % 64:
@@ -50,6 +52,8 @@ class BinaryConfig:
             raise ValueError(f"need 0 < beta_start <= beta_end, got {self.beta_start}, {self.beta_end}")
         if not self.temperature > 0:
             raise ValueError(f"temperature must be positive, got {self.temperature}")
+        if isinstance(self.frame_weight, bool) or not isinstance(self.frame_weight, (int, float)) or not 0 <= self.frame_weight < 1:
+            raise ValueError(f"frame_weight must be a number in [0, 1) (0: no frame code), got {self.frame_weight!r}")
 
 
 def beta_schedule(progress: float, start: float, end: float) -> float:
@@ -69,7 +73,7 @@ def relaxed_sign(z: torch.Tensor, beta: float, relax: str = "tanh") -> torch.Ten
 
 
 class BinaryHead(nn.Module):
-    "Text and video projections to `bits` logits; the video side codes clips (`'clip'`) or their sum (`'pooled'`)."
+    "Text and video projections to `bits` logits; the video side codes clips (`'clip'`) or their sum (`'pooled'`), and the frame vector when `frame_weight > 0`."
 
     def __init__(self, hidden_size: int, config: BinaryConfig):
         super().__init__()
@@ -89,6 +93,10 @@ class BinaryHead(nn.Module):
         if self.config.layout == "pooled":
             clips = clips.sum(1, keepdim=True)
         return self.video_proj(clips)
+
+    def frame_logits(self, frame: torch.Tensor) -> torch.Tensor:
+        "`[V, H]` -> `[V, bits]`: the frame code's logits, through the same video projection."
+        return self.video_proj(frame)
 
 # %% ../../../nbs/13_gmmformer_binary.ipynb #ce69dc58
 def code_similarity(text_codes: torch.Tensor, video_codes: torch.Tensor) -> torch.Tensor:
@@ -125,13 +133,20 @@ def decorrelation_loss(codes: torch.Tensor) -> torch.Tensor:
 
 
 def binary_loss(head: BinaryHead, query: torch.Tensor, clips: torch.Tensor, labels: torch.Tensor,
-                beta: float) -> dict[str, torch.Tensor]:
-    "Contrastive + balance + decorrelation terms of the binary head on one batch (`'loss'` = weighted sum)."
+                beta: float, frame: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    "Contrastive + balance + decorrelation terms of the binary head on one batch (`'loss'` = weighted sum); `frame [V, H]` is needed when `frame_weight > 0`."
     c = head.config
     t = relaxed_sign(head.text_logits(query), beta, c.relax)
     v = relaxed_sign(head.video_logits(clips), beta, c.relax)
-    both = torch.cat([t, v.reshape(-1, v.shape[-1])])
-    terms = {"contrastive": multi_caption_contrastive(code_similarity(t, v), labels, c.temperature),
+    sim, codes = code_similarity(t, v), [t, v.reshape(-1, v.shape[-1])]
+    if c.frame_weight > 0:
+        if frame is None:
+            raise ValueError(f"frame_weight = {c.frame_weight} needs the videos' frame vectors (frame=[V, H])")
+        f = relaxed_sign(head.frame_logits(frame), beta, c.relax)
+        sim = (1 - c.frame_weight) * sim + c.frame_weight * F.normalize(t, dim=-1) @ F.normalize(f, dim=-1).T
+        codes.append(f)
+    both = torch.cat(codes)
+    terms = {"contrastive": multi_caption_contrastive(sim, labels, c.temperature),
              "balance": balance_loss(both), "decorrelation": decorrelation_loss(both)}
     terms["loss"] = terms["contrastive"] + c.balance_weight * terms["balance"] + c.decorrelation_weight * terms["decorrelation"]
     return terms
@@ -167,21 +182,48 @@ def hamming_shortlist(text_codes: np.ndarray, clip_codes: np.ndarray, n_clips: i
     return out
 
 
-def rerank_scores(hamming: np.ndarray, float_scores: np.ndarray, shortlist: np.ndarray) -> np.ndarray:
-    "Scores `[Q, V]` ranking each caption's shortlist first (by `float_scores`), then the rest by Hamming distance."
-    out = -hamming.astype(np.float64)
-    rows = np.arange(hamming.shape[0])[:, None]
-    top = float(np.abs(float_scores).max()) + float(hamming.max()) + 1.0
+def code_scores(clip_distances: np.ndarray, bits: int, frame_distances: np.ndarray | None = None,
+                frame_weight: float = 0.0) -> np.ndarray:
+    "Video scores `[Q, V]` from Hamming distances: `(1 - w)(1 - 2 d_clip / bits) + w (1 - 2 d_frame / bits)` (cosines of ±1 codes; `w = 0`: the clip term alone)."
+    scores = 1.0 - 2.0 * np.asarray(clip_distances, dtype=np.float64) / bits
+    if frame_weight == 0:
+        return scores
+    if frame_distances is None:
+        raise ValueError(f"frame_weight = {frame_weight} needs the frame codes' distances")
+    if np.shape(frame_distances) != scores.shape:
+        raise ValueError(f"frame distances {np.shape(frame_distances)} do not match the clip distances {scores.shape}")
+    return (1 - frame_weight) * scores + frame_weight * (1.0 - 2.0 * np.asarray(frame_distances, dtype=np.float64) / bits)
+
+
+def top_k_videos(scores: np.ndarray, k: int) -> np.ndarray:
+    "Each row's `k` highest-scoring videos, best first (ties: lower video index first): `int64 [Q, k]`."
+    if not 1 <= k <= scores.shape[1]:
+        raise ValueError(f"k must be in [1, {scores.shape[1]}] (the number of videos), got {k}")
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < scores.shape[1] else np.tile(np.arange(scores.shape[1]), (len(scores), 1))
+    rows = np.arange(len(scores))[:, None]
+    order = np.lexsort((part, -scores[rows, part]), axis=1)          # by score, then by index
+    out = np.take_along_axis(part, order, axis=1)
+    # argpartition may keep any of several videos tied at the k-th score: take the lowest indices among them
+    kth = scores[rows, out[:, -1:]]
+    for q in np.flatnonzero((scores == kth).sum(1) > (scores[rows, out] == kth).sum(1)):
+        out[q] = np.lexsort((np.arange(scores.shape[1]), -scores[q]))[:k]
+    return out.astype(np.int64)
+
+
+def rerank_scores(coarse_scores: np.ndarray, float_scores: np.ndarray, shortlist: np.ndarray) -> np.ndarray:
+    "Scores `[Q, V]` ranking each caption's shortlist first (by `float_scores`), then the rest by `coarse_scores` (higher = better, e.g. `code_scores`)."
+    out = np.array(coarse_scores, dtype=np.float64)
+    rows = np.arange(out.shape[0])[:, None]
+    top = float(np.abs(float_scores).max()) + float(np.abs(out).max()) + 1.0
     out[rows, shortlist] = 2 * top + float_scores[rows, shortlist]
     return out
 
 
-def bytes_per_video(layout: str, bits: int | None = None, n_clips: int = 32, hidden: int = 384) -> int:
-    "Index size per video: binary clip codes (`n_clips * bits / 8`), the pooled code (`bits / 8`) or GMMFormer's float vectors (`(n_clips + 1) * hidden * 4`)."
-    if layout == "clip":
-        return n_clips * bits // 8
-    if layout == "pooled":
-        return bits // 8
+def bytes_per_video(layout: str, bits: int | None = None, n_clips: int = 32, hidden: int = 384,
+                    frame_code: bool = False) -> int:
+    "Index size per video: binary clip codes (`n_clips * bits / 8`), the pooled code (`bits / 8`), either + a frame code (`bits / 8`), or GMMFormer's float vectors (`(n_clips + 1) * hidden * 4`)."
+    if layout in ("clip", "pooled"):
+        return (n_clips if layout == "clip" else 1) * bits // 8 + (bits // 8 if frame_code else 0)
     if layout == "float":
         return (n_clips + 1) * hidden * 4
     raise ValueError(f"layout must be 'clip', 'pooled' or 'float', got {layout!r}")

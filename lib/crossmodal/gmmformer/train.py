@@ -23,16 +23,18 @@ from ..io import DataFormatError, load_checkpoint, save_checkpoint
 from ..metrics import retrieval_metrics
 from ..training import fit, make_loader
 from .binary import (BinaryConfig, BinaryHead, beta_schedule, binary_loss, bytes_per_video,
-                                         hamming_shortlist, hamming_video_distances, pack_codes, rerank_scores)
+                                         code_scores, hamming_shortlist, hamming_video_distances, pack_codes,
+                                         rerank_scores, top_k_videos)
+from ..hashing import hamming_distances
 from .data import PRVRConfig, collate_prvr
 from .model import GMMFormer, GMMFormerConfig, clip_scores, gmmformer_loss
 
 # %% auto #0
 __all__ = ['KS', 'JOB_KINDS', 'EncodedSplit', 'encode_split', 't2v_metrics', 'float_scores', 'moment_hits',
            'clip_grad_norm_per_parameter_', 'warmup_linear', 'GMMFormerModule', 'train_gmmformer', 'BinaryHeadModule',
-           'binary_codes', 'binary_distances', 'train_binary_head', 'JointModule', 'train_joint', 'evaluate_rows',
-           'hamming_distances_per_clip', 'save_prvr_checkpoint', 'load_prvr_checkpoint', 'TrainJob', 'run_training_job',
-           'model_from_result']
+           'binary_codes', 'frame_codes', 'binary_scores', 'train_binary_head', 'JointModule', 'train_joint',
+           'evaluate_rows', 'hamming_distances_per_clip', 'save_prvr_checkpoint', 'load_prvr_checkpoint', 'TrainJob',
+           'run_training_job', 'model_from_result']
 
 # %% ../../../nbs/14_gmmformer_train_eval.ipynb #6d120e7c
 KS = (1, 5, 10, 100)
@@ -195,7 +197,7 @@ def train_gmmformer(model: GMMFormer, data: PRVRConfig, train_set, val_set, run_
 
 # %% ../../../nbs/14_gmmformer_train_eval.ipynb #1512d57f
 class _EncodedVideos(torch.utils.data.Dataset):
-    "Items of an `EncodedSplit`: (clip vectors `[C, H]`, this video's query vectors `[n, H]`)."
+    "Items of an `EncodedSplit`: (clip vectors `[C, H]`, frame vector `[H]`, this video's query vectors `[n, H]`)."
 
     def __init__(self, enc: EncodedSplit):
         self.enc = enc
@@ -205,13 +207,13 @@ class _EncodedVideos(torch.utils.data.Dataset):
         return len(self.rows)
 
     def __getitem__(self, v: int):
-        return self.enc.clips[v], self.enc.query[torch.as_tensor(self.rows[v])]
+        return self.enc.clips[v], self.enc.frame[v], self.enc.query[torch.as_tensor(self.rows[v])]
 
 
 def _collate_encoded(items):
-    clips = torch.stack([c for c, _ in items])
-    labels = torch.cat([torch.full((len(q),), i, dtype=torch.long) for i, (_, q) in enumerate(items)])
-    return {"clips": clips, "query": torch.cat([q for _, q in items]), "labels": labels}
+    labels = torch.cat([torch.full((len(q),), i, dtype=torch.long) for i, (_, _, q) in enumerate(items)])
+    return {"clips": torch.stack([c for c, _, _ in items]), "frame": torch.stack([f for _, f, _ in items]),
+            "query": torch.cat([q for _, _, q in items]), "labels": labels}
 
 
 class BinaryHeadModule(L.LightningModule):
@@ -229,7 +231,7 @@ class BinaryHeadModule(L.LightningModule):
         return beta_schedule(self.global_step / self.total_steps, c.beta_start, c.beta_end)
 
     def training_step(self, batch, batch_idx):
-        terms = binary_loss(self.head, batch["query"], batch["clips"], batch["labels"], self.beta)
+        terms = binary_loss(self.head, batch["query"], batch["clips"], batch["labels"], self.beta, frame=batch["frame"])
         self.log_dict({f"train/{k}": v.detach() for k, v in terms.items()}, on_step=False, on_epoch=True,
                       batch_size=len(batch["clips"]))
         return terms["loss"]
@@ -238,16 +240,13 @@ class BinaryHeadModule(L.LightningModule):
         return torch.optim.AdamW(self.head.parameters(), lr=self.lr, weight_decay=self.wd, foreach=True)
 
     def validation_step(self, batch, batch_idx):
-        self._val.append((batch["query"].cpu(), batch["clips"].cpu(), batch["labels"].cpu().numpy()))
+        self._val.append((batch["query"].cpu(), batch["clips"].cpu(), batch["frame"].cpu(), batch["labels"].cpu().numpy()))
 
     def on_validation_epoch_end(self):
         if not self._val:
             return
-        offsets = np.cumsum([0] + [len(v[1]) for v in self._val[:-1]])
-        labels = np.concatenate([v[2] + o for v, o in zip(self._val, offsets)])
-        q, c = torch.cat([v[0] for v in self._val]), torch.cat([v[1] for v in self._val])
-        d = binary_distances(self.head, q, c)
-        sumr = t2v_metrics(-d, labels)["SumR"]
+        q, c, f, labels = _gather_validation(self._val)
+        sumr = t2v_metrics(binary_scores(self.head, q, c, f), labels)["SumR"]
         self.log("val/SumR", sumr, prog_bar=True)
         self.val_history.append({"SumR": sumr})
         self._val = []
@@ -261,17 +260,29 @@ def binary_codes(head: BinaryHead, query: torch.Tensor, clips: torch.Tensor) -> 
     return t, pack_codes(v.reshape(-1, v.shape[-1])), v.shape[1]
 
 
-def binary_distances(head: BinaryHead, query: torch.Tensor, clips: torch.Tensor) -> np.ndarray:
-    "Min-over-codes Hamming distance `[Q, V]` of a head's layout (one code per clip, or the pooled code)."
+@torch.no_grad()
+def frame_codes(head: BinaryHead, frame: torch.Tensor | None) -> np.ndarray | None:
+    "Packed frame codes `[V, W]` of a head with `frame_weight > 0` (None for a head without a frame code)."
+    if head.config.frame_weight == 0:
+        return None
+    if frame is None:
+        raise ValueError(f"the head has a frame code (frame_weight = {head.config.frame_weight}): pass the frame vectors")
+    return pack_codes(head.frame_logits(frame))
+
+
+def binary_scores(head: BinaryHead, query: torch.Tensor, clips: torch.Tensor, frame: torch.Tensor | None = None) -> np.ndarray:
+    "A head's code scores `[Q, V]` (`code_scores`): min-over-codes Hamming distance of its layout, mixed with its frame code's if it has one."
     t, v, c = binary_codes(head, query, clips)
-    return hamming_video_distances(t, v, c)
+    f = frame_codes(head, frame)
+    return code_scores(hamming_video_distances(t, v, c), head.config.bits,
+                       None if f is None else hamming_distances(t, f), head.config.frame_weight)
 
 
 def train_binary_head(head: BinaryHead, train_enc: EncodedSplit, val_enc: EncodedSplit, run_dir: str | os.PathLike, *,
                       epochs: int, batch_size: int, lr: float = 5e-3, patience: int | None = None, seed: int = 0,
                       accelerator: str = "cpu", devices: Any = 1, strategy: str = "auto",
                       precision: Any = "32-true", history: list | None = None) -> BinaryHead:
-    "Train the head on frozen encodings with `fit` (best Hamming `val/SumR` kept); returns the head."
+    "Train the head on frozen encodings with `fit` (best code-score `val/SumR` kept); returns the head."
     train_loader = make_loader(_EncodedVideos(train_enc), batch_size, shuffle=True, seed=seed, collate_fn=_collate_encoded)
     val_loader = make_loader(_EncodedVideos(val_enc), batch_size, collate_fn=_collate_encoded)
     module = BinaryHeadModule(head, lr=lr, total_steps=epochs * len(train_loader))
@@ -312,7 +323,7 @@ class JointModule(L.LightningModule):
                              loss_factor=self.data.loss_factor, neg_factor=self.data.neg_factor,
                              hard_negative=self.current_epoch >= self.data.hard_negative_start_epoch,
                              hard_pool_size=self.data.hard_pool_size, generator=gen)
-        b = binary_loss(self.head, out["query"], out["clips"], batch["text_labels"], self.beta)
+        b = binary_loss(self.head, out["query"], out["clips"], batch["text_labels"], self.beta, frame=out["frame"])
         a = self.head.config.loss_weight
         loss = (1 - a) * gmm["loss"] + a * b["loss"]
         self.log("train/loss", loss.detach(), on_step=False, on_epoch=True, batch_size=len(batch["video_ids"]))
@@ -340,7 +351,7 @@ class JointModule(L.LightningModule):
         q, c, f, labels = _gather_validation(self._val)
         with torch.no_grad():
             fl = t2v_metrics(self.model.scores(q, c, f), labels)["SumR"]
-        hm = t2v_metrics(-binary_distances(self.head, q, c), labels)["SumR"]
+        hm = t2v_metrics(binary_scores(self.head, q, c, f), labels)["SumR"]
         self.log_dict({"val/float_SumR": fl, "val/hamming_SumR": hm, "val/SumR": fl + hm}, prog_bar=True)
         self.val_history.append({"float_SumR": fl, "hamming_SumR": hm, "SumR": fl + hm})
         self._val = []
@@ -388,19 +399,28 @@ def evaluate_rows(model: GMMFormer, enc: EncodedSplit, head: BinaryHead | None =
     rows.append(row)
     if head is None:
         return rows
-    layout, bits = head.config.layout, head.config.bits
+    layout, bits, w = head.config.layout, head.config.bits, head.config.frame_weight
     (t, v, c), t_pack = _timed(lambda: binary_codes(head, enc.query, enc.clips))
-    d, t_ham = _timed(lambda: hamming_video_distances(t, v, c))
+    f = frame_codes(head, enc.frame)                            # None without a frame code
+    def search():
+        d = hamming_video_distances(t, v, c)
+        return d, code_scores(d, bits, None if f is None else hamming_distances(t, f), w)
+    (d, hs), t_ham = _timed(search)
     t_query_pack = t_pack * Q / (Q + V * c)                     # the share of packing spent on the queries
-    row = {"method": f"{name} + {layout} code", "scoring": f"hamming ({bits} bits)", **t2v_metrics(-d, enc.labels),
-           "bytes_per_video": bytes_per_video(layout, bits, n_clips=c),
+    code_bytes = bytes_per_video(layout, bits, n_clips=c, frame_code=f is not None)
+    row = {"method": f"{name} + {layout} code", "scoring": f"hamming ({bits} bits" + (f"; clip {1 - w:g} + frame {w:g})" if w else ")"),
+           **t2v_metrics(hs, enc.labels), "bytes_per_video": code_bytes,
            "search_ms_per_query": 1e3 * (t_ham + t_query_pack) / Q}
     if moments is not None and c > 1:
         full = hamming_distances_per_clip(t, v, c, enc.labels)
         row["moment_acc"] = moment_hits(full.argmin(1), enc.labels, enc.video_ids, moments)
     rows.append(row)
     k = min(shortlist, V)
-    sl, t_sl = _timed(lambda: hamming_shortlist(t, v, c, k))
+    if f is None:       # the clip-code index alone decides the order: its exact top-k
+        sl, t_sl = _timed(lambda: hamming_shortlist(t, v, c, k))
+    else:               # the mixed score decides it: top-k of the score matrix (scored above, in t_ham)
+        sl, t_sl = _timed(lambda: top_k_videos(hs, k))
+        t_sl += t_ham
     def rescore():
         with torch.no_grad():
             qn = F.normalize(enc.query, dim=-1)
@@ -413,8 +433,8 @@ def evaluate_rows(model: GMMFormer, enc: EncodedSplit, head: BinaryHead | None =
     full_short = np.zeros_like(fsc)
     np.put_along_axis(full_short, sl, short_scores, axis=1)
     rows.append({"method": f"{name} + {layout} code + re-rank", "scoring": f"hamming top-{k} -> float",
-                 **t2v_metrics(rerank_scores(d, full_short, sl), enc.labels),
-                 "bytes_per_video": bytes_per_video(layout, bits, n_clips=c) + (C + 1) * H * 4,
+                 **t2v_metrics(rerank_scores(hs, full_short, sl), enc.labels),
+                 "bytes_per_video": code_bytes + (C + 1) * H * 4,
                  "search_ms_per_query": 1e3 * (t_sl + t_rs + t_query_pack) / Q})
     return rows
 
@@ -422,7 +442,6 @@ def evaluate_rows(model: GMMFormer, enc: EncodedSplit, head: BinaryHead | None =
 def hamming_distances_per_clip(text_codes: np.ndarray, clip_codes: np.ndarray, n_clips: int,
                                labels: np.ndarray) -> np.ndarray:
     "Hamming distance of each caption to each clip code of its own (positive) video: `[Q, n_clips]`."
-    from crossmodal.hashing import hamming_distances
     out = np.empty((len(labels), n_clips), dtype=np.int32)
     for q, v in enumerate(labels):
         out[q] = hamming_distances(text_codes[q:q + 1], clip_codes[v * n_clips:(v + 1) * n_clips])[0]
