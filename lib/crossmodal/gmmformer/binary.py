@@ -18,8 +18,8 @@ from ..hashing import HammingIndex, hamming_distances, pack_bits, sign_bits
 
 # %% auto #0
 __all__ = ['LAYOUTS', 'RELAXATIONS', 'BinaryConfig', 'beta_schedule', 'relaxed_sign', 'BinaryHead', 'code_similarity',
-           'multi_caption_contrastive', 'balance_loss', 'decorrelation_loss', 'binary_loss', 'pack_codes',
-           'hamming_video_distances', 'hamming_shortlist', 'code_scores', 'top_k_videos', 'rerank_scores',
+           'head_similarity', 'multi_caption_contrastive', 'balance_loss', 'decorrelation_loss', 'binary_loss',
+           'pack_codes', 'hamming_video_distances', 'hamming_shortlist', 'code_scores', 'top_k_videos', 'rerank_scores',
            'bytes_per_video']
 
 # %% ../../../nbs/13_gmmformer_binary.ipynb #a0b1bf90
@@ -105,6 +105,17 @@ def code_similarity(text_codes: torch.Tensor, video_codes: torch.Tensor) -> torc
     return torch.einsum("qk,vck->qvc", t, v).amax(-1)
 
 
+def head_similarity(text: torch.Tensor, video: torch.Tensor, frame: torch.Tensor | None = None,
+                    frame_weight: float = 0.0) -> torch.Tensor:
+    "`(1 - w) max_c cos(t_q, v_{v,c}) + w cos(t_q, f_v)`: `[Q, K] x [V, C, K] (x [V, K]) -> [Q, V]` (relaxed codes in training, real-valued head outputs in evaluation)."
+    sim = code_similarity(text, video)
+    if frame_weight == 0:
+        return sim
+    if frame is None:
+        raise ValueError(f"frame_weight = {frame_weight} needs the videos' frame vectors (frame=[V, H])")
+    return (1 - frame_weight) * sim + frame_weight * F.normalize(text, dim=-1) @ F.normalize(frame, dim=-1).T
+
+
 def multi_caption_contrastive(sim: torch.Tensor, labels: torch.Tensor, temperature: float) -> torch.Tensor:
     "Symmetric InfoNCE on `sim [Q, V] / temperature` with `labels[q]` = video of caption q (v2t multi-positive)."
     Q, V = sim.shape
@@ -138,14 +149,13 @@ def binary_loss(head: BinaryHead, query: torch.Tensor, clips: torch.Tensor, labe
     c = head.config
     t = relaxed_sign(head.text_logits(query), beta, c.relax)
     v = relaxed_sign(head.video_logits(clips), beta, c.relax)
-    sim, codes = code_similarity(t, v), [t, v.reshape(-1, v.shape[-1])]
+    codes, f = [t, v.reshape(-1, v.shape[-1])], None
     if c.frame_weight > 0:
         if frame is None:
             raise ValueError(f"frame_weight = {c.frame_weight} needs the videos' frame vectors (frame=[V, H])")
         f = relaxed_sign(head.frame_logits(frame), beta, c.relax)
-        sim = (1 - c.frame_weight) * sim + c.frame_weight * F.normalize(t, dim=-1) @ F.normalize(f, dim=-1).T
         codes.append(f)
-    both = torch.cat(codes)
+    sim, both = head_similarity(t, v, f, c.frame_weight), torch.cat(codes)
     terms = {"contrastive": multi_caption_contrastive(sim, labels, c.temperature),
              "balance": balance_loss(both), "decorrelation": decorrelation_loss(both)}
     terms["loss"] = terms["contrastive"] + c.balance_weight * terms["balance"] + c.decorrelation_weight * terms["decorrelation"]

@@ -23,7 +23,7 @@ from ..io import DataFormatError, load_checkpoint, save_checkpoint
 from ..metrics import retrieval_metrics
 from ..training import fit, make_loader
 from .binary import (BinaryConfig, BinaryHead, beta_schedule, binary_loss, bytes_per_video,
-                                         code_scores, hamming_shortlist, hamming_video_distances, pack_codes,
+                                         code_scores, hamming_shortlist, head_similarity, hamming_video_distances, pack_codes,
                                          rerank_scores, top_k_videos)
 from ..hashing import hamming_distances
 from .data import PRVRConfig, collate_prvr
@@ -385,7 +385,7 @@ def _timed(fn):
 
 def evaluate_rows(model: GMMFormer, enc: EncodedSplit, head: BinaryHead | None = None, *, shortlist: int = 50,
                   moments: dict | None = None, name: str = "GMMFormer") -> list[dict]:
-    "Rows `{method, scoring, R@k, SumR, bytes_per_video, search_ms_per_query[, moment_acc]}` for one encoded split."
+    "Rows `{method, scoring, R@k, SumR, bytes_per_video, search_ms_per_query[, moment_acc]}` for one encoded split: float; with a head also its codes, the re-ranked shortlist and the head before the sign."
     Q, V, C, H = len(enc.labels), enc.clips.shape[0], enc.clips.shape[1], enc.clips.shape[2]
     fsc, t_float = _timed(lambda: float_scores(model, enc))
     rows = []
@@ -436,6 +436,14 @@ def evaluate_rows(model: GMMFormer, enc: EncodedSplit, head: BinaryHead | None =
                  **t2v_metrics(rerank_scores(hs, full_short, sl), enc.labels),
                  "bytes_per_video": code_bytes + (C + 1) * H * 4,
                  "search_ms_per_query": 1e3 * (t_sl + t_rs + t_query_pack) / Q})
+    def before_sign():  # the same head's real-valued outputs, scored like its codes: what the sign alone costs
+        with torch.no_grad():
+            return head_similarity(head.text_logits(enc.query), head.video_logits(enc.clips),
+                                   head.frame_logits(enc.frame) if w else None, w).numpy()
+    real, t_real = _timed(before_sign)
+    rows.append({"method": f"{name} + {layout} head, before the sign", "scoring": "cosine of the head's real-valued outputs",
+                 **t2v_metrics(real, enc.labels), "bytes_per_video": code_bytes * 32,            # float32 per bit
+                 "search_ms_per_query": 1e3 * t_real / Q})
     return rows
 
 
