@@ -5,7 +5,10 @@
 # %% ../../nbs/04_training.ipynb #78e9c600
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import sys
 import warnings
 from pathlib import Path
 import multiprocessing
@@ -227,6 +230,20 @@ def planted_classification(n: int = 512, d: int = 16, seed: int = 0) -> torch.ut
 
 # %% ../../nbs/04_training.ipynb #6fac2ef9
 _THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+_PR_SET_PDEATHSIG = 1
+
+
+def _start_worker(threads: int, parent_pid: int) -> None:
+    "Worker initializer: `threads` torch threads; on Linux, SIGKILL to this worker when its parent process dies."
+    torch.set_num_threads(threads)
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):     # no prctl in this libc: workers then outlive a killed parent, as elsewhere
+        return
+    if os.getppid() != parent_pid:        # the parent died before the signal was armed
+        os._exit(1)
 
 
 def map_in_processes(fn: Callable, jobs: Sequence, *, workers: int = 1, threads_per_worker: int = 1,
@@ -257,8 +274,9 @@ def map_in_processes(fn: Callable, jobs: Sequence, *, workers: int = 1, threads_
         return results
     env = {k: str(threads_per_worker) for k in _THREAD_ENV} | {"OMP_WAIT_POLICY": "PASSIVE"}
     saved = {k: os.environ.get(k) for k in env}
+    import crossmodal.training as training_module   # the initializer by its module path, which spawned workers can import
     pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn"),
-                               initializer=torch.set_num_threads, initargs=(threads_per_worker,))
+                               initializer=training_module._start_worker, initargs=(threads_per_worker, os.getpid()))
     try:
         os.environ.update(env)                   # workers are started while submitting, with this environment
         try:
