@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['WORD_BITS', 'DEFAULT_QUERY_CHUNK', 'BLOCK_DISTANCES', 'BACKENDS', 'n_words', 'sign_bits', 'pack_bits',
            'pack_bits_torch', 'binarize', 'unpack_bits', 'faiss_bytes', 'hamming_distances', 'default_backend',
-           'HammingIndex', 'hamming_topk']
+           'HammingIndex', 'hamming_topk', 'hamming_group_min']
 
 # %% ../../nbs/03_hashing.ipynb #e5003303
 import os
@@ -642,3 +642,64 @@ def hamming_topk(
         database, backend, n_threads=n_threads, device=device, query_chunk=query_chunk, db_chunk=db_chunk, nbits=nbits
     )
     return index.search(queries, k)
+
+# %% ../../nbs/03_hashing.ipynb #b71d4e09
+if numba is not None:
+    @numba.njit(parallel=True, cache=True)
+    def _numba_group_min(queries, database, group, n_tasks):
+        "Min over each group of `group` consecutive database codes of the Hamming distance, `int32 [Q, N / group]`."
+        n_q, n_w = queries.shape
+        n_g = database.shape[0] // group
+        out = np.empty((n_q, n_g), np.int32)
+        per = (n_g + n_tasks - 1) // n_tasks
+        for task in numba.prange(n_tasks):
+            mins = np.empty(n_q, np.int64)
+            for g in range(task * per, min(n_g, (task + 1) * per)):
+                mins[:] = np.iinfo(np.int64).max
+                for c in range(group):
+                    row = database[g * group + c]
+                    for b in range(n_q):
+                        query = queries[b]
+                        d = np.uint64(0)
+                        for w in range(n_w):
+                            d += _popcount_u64(query[w] ^ row[w])
+                        if np.int64(d) < mins[b]:
+                            mins[b] = np.int64(d)
+                for b in range(n_q):
+                    out[b, g] = mins[b]
+        return out
+
+
+def hamming_group_min(queries: "np.ndarray | torch.Tensor", database: "np.ndarray | torch.Tensor", group: int, *,
+                      n_threads: "int | None" = None, backend: str = "auto") -> np.ndarray:
+    "Min Hamming distance over each group of `group` consecutive database codes: `int32 [Q, N / group]` (backend 'auto', 'numba' or 'numpy')."
+    queries = _as_uint64_codes(queries, "queries")
+    database = _as_uint64_codes(database, "database")
+    group = check_int(group, "group")
+    if queries.shape[1] != database.shape[1]:
+        raise ValueError(f"queries have {queries.shape[1]} words per code but the database has {database.shape[1]}")
+    if database.shape[0] % group:
+        raise ValueError(f"{database.shape[0]} database codes are not a whole number of groups of {group}")
+    if backend not in ("auto", "numba", "numpy"):
+        raise ValueError(f"backend must be 'auto', 'numba' or 'numpy', got {backend!r}")
+    if backend == "numba" and numba is None:
+        raise ImportError("backend 'numba' needs the numba package (pip install numba); use backend='numpy'")
+    n_threads, n_g = _threads(n_threads), database.shape[0] // group
+    if n_g == 0 or queries.shape[0] == 0:
+        return np.zeros((queries.shape[0], n_g), np.int32)
+    if backend == "numpy" or numba is None:
+        out = np.empty((queries.shape[0], n_g), np.int32)
+        step = max(1, (1 << 16) // group)                  # groups per block: bounds the [Q, block] distance matrix
+        for g0 in range(0, n_g, step):
+            g1 = min(n_g, g0 + step)
+            d = hamming_distances(queries, database[g0 * group:g1 * group], n_threads=n_threads)
+            out[:, g0:g1] = d.reshape(len(queries), g1 - g0, group).min(-1)
+        return out
+    threads = min(n_threads, numba.config.NUMBA_NUM_THREADS)
+    previous = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        return _numba_group_min(np.ascontiguousarray(queries), np.ascontiguousarray(database), group,
+                                max(1, min(n_g, 8 * threads)))
+    finally:
+        numba.set_num_threads(previous)

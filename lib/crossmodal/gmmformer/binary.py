@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..hashing import HammingIndex, hamming_distances, pack_bits, sign_bits
+from ..hashing import HammingIndex, hamming_distances, hamming_group_min, pack_bits, sign_bits
 
 # %% auto #0
 __all__ = ['LAYOUTS', 'RELAXATIONS', 'BinaryConfig', 'beta_schedule', 'relaxed_sign', 'BinaryHead', 'code_similarity',
@@ -173,8 +173,7 @@ def hamming_video_distances(text_codes: np.ndarray, clip_codes: np.ndarray, n_cl
     "Min over each video's `n_clips` codes of the Hamming distance: `[Q, W] x [V * n_clips, W] -> int [Q, V]`."
     if clip_codes.shape[0] % n_clips:
         raise ValueError(f"{clip_codes.shape[0]} clip codes are not a whole number of videos of {n_clips} clips")
-    d = hamming_distances(text_codes, clip_codes)
-    return d.reshape(d.shape[0], -1, n_clips).min(-1)
+    return hamming_group_min(text_codes, clip_codes, n_clips)     # without the [Q, V * n_clips] distance matrix
 
 
 def hamming_shortlist(text_codes: np.ndarray, clip_codes: np.ndarray, n_clips: int, k: int,
